@@ -1,0 +1,46 @@
+"""What both commanders need: where the front is, who is where, what threatens what."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.rules.movement import distance_to_enemy, reachable
+from sim.units import Unit
+
+
+class View:
+    """Per-turn arrays a commander reads, computed once per side and turn."""
+
+    def __init__(self, m, side: str):
+        self.m = m
+        self.side = side
+        self.enemy = "ua" if side == "ru" else "ru"
+        self.s = 0 if side == "ru" else 1
+        self.e = 1 - self.s
+        self.own = m.own_share(side)
+        self.dist = distance_to_enemy(m, side)
+        from sim.rules.control import garrison
+
+        self.enemy_garrison = garrison(m, self.enemy)
+        self.own_garrison = garrison(m, side)
+
+    def front_units(self, role: str = "manoeuvre") -> list[Unit]:
+        return [u for u in self.m.side_units(self.side, role) if self.dist[u.hex] <= 1]
+
+    def rear_units(self, role: str = "manoeuvre") -> list[Unit]:
+        return [u for u in self.m.side_units(self.side, role) if self.dist[u.hex] > 1]
+
+    def step_towards(self, unit: Unit, want_dist: int, avoid: set[int] | None = None) -> int | None:
+        """The reachable hex closest to ``want_dist`` hexes from the enemy, cheapest first; None if here is best."""
+        best = reachable(self.m, unit)
+        here = abs(int(self.dist[unit.hex]) - want_dist)
+        options = [(abs(int(self.dist[h]) - want_dist), cost, h) for h, (cost, _) in best.items()
+                   if h != unit.hex and (avoid is None or h not in avoid) and self.own[h] >= 0.5]
+        if not options:
+            return None
+        choice = min(options)
+        return choice[2] if choice[0] < here else None
+
+
+def ring_hexes(m, hid: int, radius: int) -> np.ndarray:
+    return np.flatnonzero(m.map.distances_from(hid) <= radius)

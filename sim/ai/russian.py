@@ -1,0 +1,103 @@
+"""The Russian commander: seep in by infiltration, assault where the odds allow and drones are blind, envelop
+towns and cut roads rather than storm them, feed units forward, and pause units only when losses exceed the
+loss tolerance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.ai.common import View
+from sim.geo.terrain import Terrain
+from sim.orders import Assault, Infiltrate, Move, Order, Reserve, Strike
+from sim.rules.assault import odds
+
+
+def _target_scores(m, v: View, envelop_weight: float) -> np.ndarray:
+    """How attractive each hex is to infiltrate: thin garrison, partly taken, beside roads, hidden from drones."""
+    road_side = (m.map.road > 0).any(axis=1)
+    dense = m.map.terrain == int(Terrain.CITY)
+    weakness = 1.0 / (1.0 + v.enemy_garrison / 50.0)
+    progress = 1.0 + 2.0 * v.own
+    envelop = 1.0 + envelop_weight * (road_side & ~dense)
+    blind = 1.0 - 0.5 * m.isr[v.e]
+    return weakness * progress * envelop * blind
+
+
+def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
+    p = m.p.ai.ru
+    v = View(m, "ru")
+    hi = m.p.control.contested_high
+    blind = m.weather.get("blind_share", 0.0)
+    infil_share = p.infiltration_share + (p.blind_infiltration_share - p.infiltration_share) * min(1.0, 2.0 * blind)
+    scores = _target_scores(m, v, p.envelop_weight)
+    max_d = max(1, int(m.p.infiltration.range_km / m.map.spec.hex_km))
+    out: list[tuple[Order, str]] = []
+    front = sorted(v.front_units(), key=lambda u: u.uid)
+    pause_below = 100.0 * (1.0 - p.loss_tolerance) * 0.6
+    active = []
+    for u in front:
+        if u.status.broken or u.status.cohesion < pause_below:
+            if not u.status.in_reserve:
+                out.append((Reserve(u.uid), f"{u.name} pauses to regroup: cohesion {u.status.cohesion:.0f} below "
+                            f"what loss tolerance {p.loss_tolerance:.1f} accepts"))
+            continue
+        active.append(u)
+    # formed assaults for the units with the best odds, as many as the effort split allows
+    assault_options = []
+    for u in active:
+        best = None
+        for nb in m.map.nbr[u.hex]:
+            nb = int(nb)
+            if nb < 0 or v.own[nb] >= hi:
+                continue
+            o = odds(m, Assault(u.uid, nb))
+            if best is None or o["ratio"] > best[0]:
+                best = (o["ratio"], nb, o)
+        if best:
+            assault_options.append((best[0], u, best[1], best[2]))
+    assault_options.sort(key=lambda t: (-t[0], t[1].uid))
+    n_assault = round((1.0 - infil_share) * len(active))
+    assaulting = set()
+    for ratio, u, target, o in assault_options[:n_assault]:
+        if ratio >= p.min_odds / skill:
+            out.append((Assault(u.uid, target), f"{u.name} assaults {m.hex_label(target)} at odds {ratio:.1f} "
+                        f"(chance {o['p_gain']:.0%}; {blind:.0%} of days drone-blind)"))
+            assaulting.add(u.uid)
+    for u in active:
+        if u.uid in assaulting or not u.utype.can_infiltrate:
+            continue
+        near = np.flatnonzero(m.map.distances_from(u.hex) <= max_d)
+        near = near[(v.own[near] < hi) & (m.map.distances_from(u.hex)[near] >= 1)]
+        if near.size == 0:
+            continue
+        h = int(near[np.argmax(scores[near] / np.maximum(m.map.distances_from(u.hex)[near], 1))])
+        n = max(1.0, u.personnel * p.commit_share * min(skill, 1.2))
+        n = min(n, u.personnel * m.p.infiltration.max_commit_share)
+        out.append((Infiltrate(u.uid, h, personnel=float(round(n))),
+                    f"{u.name} infiltrates {m.hex_label(h)}: garrison there ~{v.enemy_garrison[h]:.0f}, "
+                    f"Ukrainian drone coverage {m.isr[v.e, h]:.2f}, control {m.control[h]:.2f}"))
+    # feed the rear forward; drones just behind the line; fires in range of the front
+    km = m.map.spec.hex_km
+    for u in sorted(v.rear_units(), key=lambda u: u.uid):
+        if u.status.cohesion >= pause_below:
+            dest = v.step_towards(u, 1)
+            if dest is not None:
+                out.append((Move(u.uid, dest), f"{u.name} moves up to the front"))
+    for u in sorted(m.side_units("ru", "drone") + m.side_units("ru", "fires"), key=lambda u: u.uid):
+        want = max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km))
+        if abs(int(v.dist[u.hex]) - want) > 1:
+            dest = v.step_towards(u, want)
+            if dest is not None:
+                out.append((Move(u.uid, dest), f"{u.name} repositions {want} hexes behind the line"))
+                continue
+        if u.utype.fires_per_day > 0:
+            reach = np.flatnonzero(m.map.distances_from(u.hex) * km <= u.utype.range_km)
+            reach = reach[v.own[reach] < 0.5]
+            if reach.size:
+                value = v.enemy_garrison[reach] * (1.0 + m.fort[reach])
+                t = int(reach[np.argmax(value)])
+                if value.max() > 0:
+                    out.append((Strike(u.uid, t), f"{u.name} bombards {m.hex_label(t)} (garrison "
+                                f"~{v.enemy_garrison[t]:.0f}, works level {m.fort[t]})"))
+    return out

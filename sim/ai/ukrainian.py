@@ -1,0 +1,110 @@
+"""The Ukrainian commander: hold lines and towns, clear infiltrators, keep drones over each sector, rotate tired
+units, commit scarce reserves where a breach threatens supply, dig the next line, and pull out of a pocket at the
+trigger the doctrine sets ('late' as historically, or 'early').
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.ai.common import View
+from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
+from sim.rules.assault import odds
+from sim.rules.movement import reachable, withdrawal_target
+
+
+def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
+    p = m.p.ai.ua
+    v = View(m, "ua")
+    km = m.map.spec.hex_km
+    out: list[tuple[Order, str]] = []
+    used: set[str] = set()
+    corridor = min([pk["corridor_km"] for pk in m.pocket_info if pk["side"] == "ua"], default=float("inf"))
+    trigger = p.late_corridor_km if p.withdraw_trigger == "late" else p.early_corridor_km
+    ru_presence = m.presence[0] * (v.own > 0.2)
+    reserves = sorted([u for u in m.side_units("ua", "manoeuvre") if u.status.in_reserve and not u.status.broken],
+                      key=lambda u: u.uid)
+
+    def give(order: Order, reason: str) -> None:
+        out.append((order, reason))
+        used.update(order.units)
+
+    for u in sorted(v.front_units(), key=lambda u: u.uid):
+        if u.status.in_reserve:
+            continue
+        cut_off = u.status.supply in ("op_encircled", "encircled")
+        if cut_off and (corridor <= trigger or u.status.supply == "encircled") and withdrawal_target(m, u) is not None:
+            give(Withdraw(u.uid), f"{u.name} withdraws: the corridor is {corridor:.1f} km wide, at or below the "
+                 f"{p.withdraw_trigger} trigger of {trigger:.1f} km")
+            continue
+        if u.status.cohesion < p.rotate_below:
+            relief = next((r for r in reserves if r.uid not in used and u.hex in reachable(m, r)), None)
+            if relief is not None:
+                give(Rotate(u.uid, relief.uid), f"{u.name} rotates out at cohesion {u.status.cohesion:.0f}; "
+                     f"{relief.name} relieves it")
+                continue
+        # clear infiltrators next door: assault where the odds are good, else counter-infiltrate
+        near = [int(h) for h in m.map.nbr[u.hex] if h >= 0 and ru_presence[h] > 0.5]
+        near += [u.hex] if ru_presence[u.hex] > 0.5 else []
+        if near:
+            h = max(near, key=lambda h: (ru_presence[h], -h))
+            if h != u.hex and m.control[h] < m.p.control.contested_high:
+                o = odds(m, Assault(u.uid, h))
+                if o["ratio"] >= 1.5 / skill:
+                    give(Assault(u.uid, h), f"{u.name} counter-attacks {m.hex_label(h)} at odds {o['ratio']:.1f} "
+                         f"against ~{ru_presence[h]:.0f} infiltrators")
+                    continue
+            if u.utype.can_infiltrate and h != u.hex:
+                give(Infiltrate(u.uid, h, personnel=float(max(1, round(u.personnel * 0.2)))),
+                     f"{u.name} sends clearing groups into {m.hex_label(h)}")
+                continue
+        if p.dig_in and m.fort[u.hex] < 2:
+            give(DigIn(u.uid), f"{u.name} digs in at {m.hex_label(u.hex)} (works level {m.fort[u.hex]})")
+    # reserves to the worst breach near the supply roads
+    threat = ru_presence * (1.0 + (m.map.road >= 2).any(axis=1))
+    for r in reserves:
+        if r.uid in used or r.status.cohesion < 60:
+            continue
+        if threat.max() <= 0 or m.control[int(np.argmax(threat))] < p.reserve_commit * 0.5:
+            break
+        spots = np.argsort(-threat)[:5]
+        best = reachable(m, r, commit=True)
+        for h in spots:
+            h = int(h)
+            if threat[h] <= 0:
+                break
+            cand = [int(x) for x in m.map.nbr[h] if x >= 0 and int(x) in best and v.own[int(x)] >= 0.8]
+            if cand:
+                dest = min(cand, key=lambda x: (best[x][0], x))
+                if dest != r.hex:
+                    give(Commit(r.uid, dest), f"{r.name} is committed towards the breach at {m.hex_label(h)} "
+                         f"(~{ru_presence[h]:.0f} infiltrators beside a supply road)")
+                    threat[h] = 0
+                    break
+    # thin sectors get the rear's spare units
+    for u in sorted(v.rear_units(), key=lambda u: u.uid):
+        if u.uid in used or u.status.in_reserve:
+            continue
+        dest = v.step_towards(u, 1)
+        if dest is not None:
+            give(Move(u.uid, dest), f"{u.name} moves up to strengthen the line")
+    # drones over each sector, striking infiltrators; fires on Russian concentrations
+    for u in sorted(m.side_units("ua", "drone") + m.side_units("ua", "fires"), key=lambda u: u.uid):
+        want = max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km))
+        if abs(int(v.dist[u.hex]) - want) > 1:
+            dest = v.step_towards(u, want)
+            if dest is not None:
+                give(Move(u.uid, dest), f"{u.name} repositions {want} hexes behind the line")
+                continue
+        reach = np.flatnonzero(m.map.distances_from(u.hex) * km <= u.utype.range_km)
+        if u.utype.role == "drone":
+            value = ru_presence[reach]
+            if reach.size and value.max() > 0:
+                t = int(reach[np.argmax(value)])
+                give(Strike(u.uid, t), f"{u.name} hunts ~{ru_presence[t]:.0f} infiltrators at {m.hex_label(t)}")
+        elif reach.size:
+            value = v.enemy_garrison[reach] * (v.own[reach] < 0.5)
+            if value.max() > 0:
+                t = int(reach[np.argmax(value)])
+                give(Strike(u.uid, t), f"{u.name} shells Russian concentration at {m.hex_label(t)}")
+    return out

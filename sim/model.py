@@ -1,0 +1,250 @@
+"""The wargame model: a mesa Model whose turn is a fixed sequence of rule phases.
+
+State is split the way the rules use it: per-hex fields are numpy arrays indexed by hex id (control, hidden
+presence, fortification, ISR coverage, interdiction, supply), and units are mesa agents on a `HexGrid`. The game
+advances only through orders (`sim.orders`) and the seed: `issue()` checks and queues an order, `end_turn()`
+resolves both sides' orders and returns the turn's events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.discrete_space import HexGrid
+
+from sim.events import Event
+from sim.geo.hexmap import NAMED_MAPS, HexMap, MapSpec, load_map
+from sim.orders import IllegalOrder, Order
+from sim.params import as_namespace, resolve
+from sim.scenario import Scenario, ScenarioError, find_scenario, parse_scenario
+from sim.units import SIDES, Unit, unit_types
+
+SIDE_INDEX = {"ru": 0, "ua": 1}
+LOSS_CAUSES = ("drones", "fires", "assault", "clearance", "interdiction", "attrition", "desertion", "overrun")
+
+
+class WargameModel(mesa.Model):
+    """One game: a scenario, its parameters, a seed and the orders given so far."""
+
+    def __init__(self, scenario: Scenario | str | Path, *, seed: int | np.random.SeedSequence = 0,
+                 params: dict[str, Any] | None = None):
+        if isinstance(scenario, Scenario):
+            self.scenario_path: Path | None = None
+        else:
+            self.scenario_path = find_scenario(str(scenario))
+            scenario = parse_scenario(self.scenario_path)
+        self.scenario: Scenario = scenario
+        self.seed = seed
+        seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
+        super().__init__(rng=seq)
+        self.overrides = dict(params or {})
+        self.param_values = resolve({**scenario.parameters, **self.overrides})
+        self.p = as_namespace(self.param_values)
+
+        self.map: HexMap = load_map(_map_spec(scenario))
+        m = self.map
+        self.grid = HexGrid((m.width, m.height), torus=False, random=self.random)
+        self.cells = [None] * m.n
+        for (col, row), cell in self.grid._cells.items():
+            cell.hid = row * m.width + col
+            self.cells[cell.hid] = cell
+
+        from sim import setup  # late import: setup uses the model's helpers
+
+        n = m.n
+        self.turn = 0
+        self.date: dt.date = scenario.calendar.start
+        self.turn_days = scenario.calendar.turn_days
+        self.control = np.zeros(n)
+        self.presence = np.zeros((2, n))  # hidden or holding personnel outside units, per side
+        self.fort = np.zeros(n, dtype=np.int8)
+        self.fort_side = np.full(n, -1, dtype=np.int8)
+        self.obstacle = np.zeros((n, 6), dtype=bool)
+        self.isr = np.zeros((2, n))
+        self.interdiction = np.zeros((2, n))
+        self.supply_ratio = np.ones((2, n))
+        self.pocket = np.full((2, n), -1, dtype=np.int32)
+        self.flip_count = np.zeros(n, dtype=np.int8)
+        self.gap = np.ones((2, n))
+        self.weather: dict[str, Any] = {}
+        self.units: dict[str, Unit] = {}
+        self.pending: dict[str, list[Order]] = {s: [] for s in SIDES}
+        self.order_log: list[list[dict]] = []  # orders given in each resolved turn, for saves and replays
+        self.events: list[Event] = []  # this turn's events
+        self.history: list[list[Event]] = []
+        self.metrics: list[dict[str, Any]] = []
+        self.books_in = {s: 0.0 for s in SIDES}
+        self.losses = {s: dict.fromkeys(LOSS_CAUSES, 0.0) for s in SIDES}
+        self.objective_hexes: dict[str, np.ndarray] = {}
+        self.objective_first_change: dict[str, str | None] = {}
+        self.pocket_info: list[dict[str, Any]] = []
+        self.outcome: dict[str, Any] | None = None
+        self.interdiction_share: dict[str, float] = {}
+        self.turn_orders: list[Order] = []
+        self.hex_names = _hex_names(m)
+        setup.populate(self)
+        from sim.rules import isr, supply, victory, weather
+
+        self.objective_start_holder = {name: victory.holder(self, hexes) for name, hexes in self.objective_hexes.items()}
+        weather.resolve(self)
+        isr.resolve(self)
+        self.gap[:] = 1.0
+        supply.resolve(self)
+        self.events = []
+        self.metrics.append(victory.metrics(self))
+
+    # ------------------------------------------------------------------ queries used by rules, AI and UI
+    @property
+    def over(self) -> bool:
+        return self.outcome is not None
+
+    def side_units(self, side: str, role: str | None = None) -> list[Unit]:
+        return [u for u in self.units.values() if u.side == side and u.alive and (role is None or u.utype.role == role)]
+
+    def held(self, side: str) -> np.ndarray:
+        """Boolean mask of hexes the side holds outright."""
+        hi = self.p.control.contested_high
+        return self.control >= hi if side == "ru" else self.control <= 1.0 - hi
+
+    def own_share(self, side: str) -> np.ndarray:
+        """Control from the side's point of view: 1 = fully its own."""
+        return self.control if side == "ru" else 1.0 - self.control
+
+    def manoeuvre_personnel(self, side: str) -> np.ndarray:
+        """Personnel of the side's manoeuvre units per hex (reserves count half)."""
+        units = [u for u in self.units.values() if u.side == side and u.alive and u.utype.role == "manoeuvre"]
+        if not units:
+            return np.zeros(self.map.n)
+        hexes = np.fromiter((u.hex for u in units), dtype=np.int64, count=len(units))
+        weight = np.fromiter((u.personnel * (0.5 if u.status.in_reserve else 1.0) for u in units), dtype=float,
+                             count=len(units))
+        return np.bincount(hexes, weights=weight, minlength=self.map.n)
+
+    def date_of_turn(self, turn: int) -> dt.date:
+        return self.scenario.calendar.start + dt.timedelta(days=turn * self.turn_days)
+
+    def hex_label(self, hid: int) -> str:
+        """A readable name for a hex: its place name if any, else its column and row."""
+        name = self.hex_names.get(hid)
+        col, row = self.map.coords(hid)
+        return f"{name} ({col},{row})" if name else f"hex ({col},{row})"
+
+    def record_loss(self, side: str, cause: str, amount: float, unit: Unit | None = None) -> float:
+        if amount <= 0:
+            return 0.0
+        if unit is not None:
+            amount = unit.lose(amount, cause)
+        self.losses[side][cause] += amount
+        return amount
+
+    def books(self, side: str) -> dict[str, float]:
+        """Personnel accounting for a side: everything in must be in units, in presence, or lost."""
+        in_units = sum(u.personnel for u in self.units.values() if u.side == side)
+        return {"in": self.books_in[side], "units": in_units, "presence": float(self.presence[SIDE_INDEX[side]].sum()),
+                "lost": sum(self.losses[side].values())}
+
+    def emit(self, phase: str, kind: str, side: str | None, hid: int | None, template: str, **data) -> Event:
+        ev = Event(self.turn, phase, kind, side, None if hid is None else int(hid), template, data)
+        self.events.append(ev)
+        return ev
+
+    # ------------------------------------------------------------------ orders
+    def issue(self, order: Order) -> Order:
+        """Check an order and queue it for this turn; raise IllegalOrder with the reason if it is not allowed."""
+        from sim.rules import legality
+
+        if self.over:
+            raise IllegalOrder("the game is over")
+        legality.check(self, order)
+        side = self.units[order.unit].side
+        self.pending[side].append(order)
+        return order
+
+    def try_issue(self, order: Order) -> str | None:
+        """Issue ``order``; return None if accepted, else the reason it was refused."""
+        try:
+            self.issue(order)
+        except IllegalOrder as exc:
+            return str(exc)
+        return None
+
+    def undo(self, side: str) -> Order | None:
+        """Take back the side's last order of this turn."""
+        return self.pending[side].pop() if self.pending[side] else None
+
+    def ordered_units(self, side: str | None = None) -> set[str]:
+        sides = SIDES if side is None else (side,)
+        return {uid for s in sides for o in self.pending[s] for uid in o.units}
+
+    # ------------------------------------------------------------------ the turn
+    def end_turn(self) -> list[Event]:
+        """Resolve this turn's orders through every rule phase; return the turn's events."""
+        from sim.rules import PHASES
+
+        if self.over:
+            return []
+        self.events = []
+        orders = [o for s in self.scenario.sides.order for o in self.pending[s]]
+        self.order_log.append([o.to_dict() for o in orders])
+        self.turn_orders = orders
+        for phase in PHASES:
+            phase(self)
+        self.pending = {s: [] for s in SIDES}
+        self.turn += 1
+        self.date = self.date_of_turn(self.turn)
+        from sim.rules import victory
+
+        self.metrics.append(victory.metrics(self))
+        victory.check(self)
+        self.history.append(self.events)
+        return self.events
+
+    def step(self) -> None:  # mesa's hook: one turn with whatever orders are queued
+        self.end_turn()
+
+    def run(self, orders_by_turn: Iterable[Iterable[Order]] = (), commanders=None) -> None:
+        """Play to the end: queued orders per turn, or commanders (callables model -> orders) for each side."""
+        scripted = list(orders_by_turn)
+        while not self.over:
+            if self.turn < len(scripted):
+                for o in scripted[self.turn]:
+                    self.issue(o)
+            for c in commanders or ():
+                for o in c(self):
+                    self.try_issue(o)
+            self.end_turn()
+
+
+def _hex_names(hexmap: HexMap) -> dict[int, str]:
+    """The biggest named place in each hex that has one."""
+    names: dict[int, tuple[int, str]] = {}
+    for place in hexmap.places:
+        size = place.population or {"city": 10_000, "town": 3_000, "village": 800}.get(place.kind, 0)
+        if place.hex >= 0 and size >= names.get(place.hex, (-1, ""))[0]:
+            names[place.hex] = (size, place.name)
+    return {h: name for h, (_, name) in names.items()}
+
+
+def _map_spec(scenario: Scenario) -> MapSpec:
+    ms = scenario.map
+    if ms.box is None:
+        return NAMED_MAPS[ms.base]
+    base = NAMED_MAPS.get(ms.base or "", None)
+    name = f"{scenario.id}-map" if base is None else base.name
+    return MapSpec(name, ms.box[0], ms.box[1], ms.box[2], ms.box[3], ms.hex_km or (base.hex_km if base else 2.5))
+
+
+def load_model(scenario: str | Path, seed: int = 0, params: dict[str, Any] | None = None) -> WargameModel:
+    """Build a model from a scenario id or file; scenario mistakes raise ScenarioError."""
+    try:
+        return WargameModel(scenario, seed=seed, params=params)
+    except ScenarioError:
+        raise
+
+
+__all__ = ["WargameModel", "load_model", "SIDE_INDEX", "LOSS_CAUSES", "unit_types"]

@@ -1,0 +1,134 @@
+"""Orders: the only way anyone (a player, the AI, a replay, a batch) changes the game.
+
+Orders are small frozen records that serialise to plain dicts, so a game is fully described by scenario +
+parameters + seed + orders. The model checks each order when it is given and refuses an illegal one with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar
+
+
+class IllegalOrder(ValueError):
+    """An order the rules do not allow; the message says why."""
+
+
+@dataclass(frozen=True)
+class Order:
+    kind: ClassVar[str] = ""
+    unit: str
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return (self.unit,)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, tuple):
+                data[key] = list(value)
+        return {"kind": self.kind, **data}
+
+    def describe(self) -> str:
+        args = ", ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self) if f.name != "unit")
+        return f"{self.kind} {self.unit}" + (f" ({args})" if args else "")
+
+
+@dataclass(frozen=True)
+class Move(Order):
+    """Move along the cheapest path to ``to`` within this turn's movement allowance."""
+
+    kind: ClassVar[str] = "move"
+    to: int
+
+
+@dataclass(frozen=True)
+class Infiltrate(Order):
+    """Send small groups from the unit's hex across the kill zone into ``target``."""
+
+    kind: ClassVar[str] = "infiltrate"
+    target: int
+    personnel: float | None = None  # default: the doctrine's commit share of the unit
+    group_size: int | None = None  # default: infiltration.group_size
+    vehicle: str | None = None  # default: the unit type's vehicle (or on foot)
+
+
+@dataclass(frozen=True)
+class Assault(Order):
+    """A formed assault on ``target`` by ``unit`` and any ``support`` units adjacent to it."""
+
+    kind: ClassVar[str] = "assault"
+    target: int
+    support: tuple[str, ...] = ()
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return (self.unit, *self.support)
+
+
+@dataclass(frozen=True)
+class DigIn(Order):
+    """Dig in: build the next fortification level in the unit's hex."""
+
+    kind: ClassVar[str] = "dig_in"
+
+
+@dataclass(frozen=True)
+class Withdraw(Order):
+    """Fall back to ``to`` or, if not given, to the nearest safer hex, preferring prepared lines."""
+
+    kind: ClassVar[str] = "withdraw"
+    to: int | None = None
+
+
+@dataclass(frozen=True)
+class Rotate(Order):
+    """Take the unit out of the line to rest; ``relief`` (a reserve unit nearby) takes its place."""
+
+    kind: ClassVar[str] = "rotate"
+    relief: str | None = None
+
+
+@dataclass(frozen=True)
+class Reserve(Order):
+    """Put the unit in reserve where it stands: it rests, and counts half as garrison."""
+
+    kind: ClassVar[str] = "reserve"
+
+
+@dataclass(frozen=True)
+class Commit(Order):
+    """Commit a reserve to ``to``: a move with double allowance that ends its rest."""
+
+    kind: ClassVar[str] = "commit"
+    to: int
+
+
+@dataclass(frozen=True)
+class Strike(Order):
+    """A drone or fires unit concentrates on ``target``: ``strike`` its garrison or ``interdict`` its roads."""
+
+    kind: ClassVar[str] = "strike"
+    target: int
+    mode: str = "strike"
+
+
+ORDER_TYPES: dict[str, type[Order]] = {
+    cls.kind: cls for cls in (Move, Infiltrate, Assault, DigIn, Withdraw, Rotate, Reserve, Commit, Strike)
+}
+
+
+def order_from_dict(data: dict[str, Any]) -> Order:
+    """Rebuild an order from its dict form; raise IllegalOrder on an unknown kind or bad fields."""
+    data = dict(data)
+    kind = data.pop("kind", None)
+    cls = ORDER_TYPES.get(kind)
+    if cls is None:
+        raise IllegalOrder(f"unknown order kind {kind!r}; expected one of {', '.join(ORDER_TYPES)}")
+    if "support" in data:
+        data["support"] = tuple(data["support"])
+    try:
+        return cls(**data)
+    except TypeError as exc:
+        raise IllegalOrder(f"bad {kind} order {data}: {exc}") from None

@@ -1,0 +1,140 @@
+"""Formed assaults (notes §4.6): combat power against combat power, a probabilistic gain of ground, and casualties
+on both sides.
+
+CP_att = sum N q sup coh/100 x (1 + blind_bonus x blind share)
+CP_def = sum N q sup coh/100 x posture x terrain x fortification (if manned) x (1 + omega I_def V)
+P(gain) = 1 / (1 + (R50 / R)^k) with R = CP_att / CP_def; losses N lambda0 days R^-a (attacker), R^b (defender).
+`odds()` gives the same numbers without rolling dice, for the UI's preview and the AI.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.orders import Assault
+from sim.rules.infiltration import manned
+from sim.units import SUPPLY_STATES, Unit, other
+
+if TYPE_CHECKING:
+    from sim.model import WargameModel
+
+
+def unit_power(m: WargameModel, u: Unit) -> float:
+    sup = m.p.supply.combat_factor[SUPPLY_STATES.index(u.status.supply)]
+    return u.personnel * u.quality * sup * u.status.cohesion / 100.0
+
+
+def defenders(m: WargameModel, side: str, target: int) -> list[tuple[Unit, float]]:
+    """Defending units and the share of each that fights for ``target`` (all of those in it, part of neighbours)."""
+    spread = m.p.control.extra.garrison_spread / 6.0
+    out = []
+    near = set(int(h) for h in m.map.nbr[target] if h >= 0)
+    for u in m.side_units(side, "manoeuvre"):
+        if u.hex == target:
+            out.append((u, 1.0))
+        elif u.hex in near and m.own_share(side)[target] >= 0.5:
+            out.append((u, spread))
+    return sorted(out, key=lambda t: t[0].uid)
+
+
+def odds(m: WargameModel, order: Assault) -> dict:
+    """Odds and expected results of an assault, with the factors behind them; rolls no dice."""
+    p = m.p
+    attackers = [m.units[uid] for uid in order.units]
+    side = attackers[0].side
+    dside = other(side)
+    d = 0 if dside == "ru" else 1
+    t = order.target
+    w = m.weather or {"visibility": 1.0, "blind_share": 0.0}
+    w_att = 1.0 + p.assault.blind_bonus * w.get("blind_share", 0.0)
+    cp_att = sum(unit_power(m, u) for u in attackers) * w_att
+    defs = defenders(m, dside, t)
+    base_def = sum(unit_power(m, u) * share for u, share in defs)
+    base_def += m.presence[d, t] * p.control.extra.presence_quality
+    is_manned = bool(manned(m, dside)[t])
+    level = int(m.fort[t]) if is_manned else 0
+    posture = p.assault.posture[level]
+    fmult = p.fortification.multiplier[level]
+    terrain = p.terrain.defence[int(m.map.terrain[t])]
+    overwatch = 1.0 + p.assault.omega * float(m.isr[d, t]) * w.get("visibility", 1.0)
+    cp_def = base_def * posture * fmult * terrain * overwatch * float(m.gap[d, t])
+    ratio = cp_att / cp_def if cp_def > 0 else 99.0
+    ratio = min(ratio, 99.0)
+    p_gain = 1.0 / (1.0 + (p.assault.r50 / ratio) ** p.assault.k)
+    n_att = sum(u.personnel for u in attackers)
+    n_def = sum(u.personnel * share for u, share in defs) + m.presence[d, t]
+    lam = p.assault.lambda0 * m.turn_days
+    loss_att = min(n_att * p.assault.extra.max_casualty, n_att * lam * ratio ** (-p.assault.a))
+    loss_def = min(n_def * p.assault.extra.max_casualty, n_def * lam * ratio ** p.assault.b)
+    reasons = [f"attack power {cp_att:.0f} (weather bonus x{w_att:.2f})",
+               f"defence power {cp_def:.0f} = base {base_def:.0f} x posture {posture} x fortification {fmult} "
+               f"({'manned' if is_manned else 'unmanned' if m.fort[t] else 'none'}) x terrain {terrain} "
+               f"x drone overwatch {overwatch:.2f}"]
+    if m.gap[d, t] < 1:
+        reasons.append("a gap has opened in the defence here")
+    return {"ratio": ratio, "p_gain": p_gain, "attack_power": cp_att, "defence_power": cp_def,
+            "expected_attacker_losses": loss_att, "expected_defender_losses": loss_def, "reasons": reasons,
+            "defenders": [u.uid for u, _ in defs]}
+
+
+def resolve(m: WargameModel) -> None:
+    p = m.p
+    for order in [o for o in m.turn_orders if isinstance(o, Assault)]:
+        attackers = [m.units[uid] for uid in order.units if uid in m.units and m.units[uid].alive]
+        attackers = [u for u in attackers if m.map.distance(u.hex, order.target) == 1]
+        if not attackers:
+            continue
+        order = Assault(attackers[0].uid, order.target, tuple(u.uid for u in attackers[1:]))
+        o = odds(m, order)
+        side = attackers[0].side
+        dside = other(side)
+        a, d = (0, 1) if side == "ru" else (1, 0)
+        gained = m.rng.random() < o["p_gain"]
+        # casualties, spread over the units in proportion to their size, drawn around the expectation
+        noise = m.rng.lognormal(0.0, 0.25, size=2)
+        n_att = sum(u.personnel for u in attackers)
+        att_lost = 0.0
+        for u in attackers:
+            att_lost += m.record_loss(side, "assault", o["expected_attacker_losses"] * noise[0] * u.personnel / n_att, u)
+        # exposed vehicles and men draw the defender's drones
+        exposure = p.assault.vehicle_exposure if any(u.utype.vehicle == "apc" for u in attackers) else 0.3
+        seen = n_att * exposure * float(m.isr[d, order.target]) * m.weather["visibility"]
+        target = np.zeros(m.map.n)
+        target[order.target] = seen
+        drone_exp = float(m.strike_pools[dside].allocate(target)[order.target])
+        drone_lost = 0.0
+        for u in attackers:
+            drone_lost += m.record_loss(side, "drones", drone_exp * u.personnel / max(n_att, 1), u)
+        defs = [(m.units[uid], share) for uid, share in
+                ((u.uid, s) for u, s in defenders(m, dside, order.target))]
+        n_def = sum(u.personnel * s for u, s in defs) + m.presence[d, order.target]
+        def_lost = 0.0
+        if n_def > 0:
+            for u, share in defs:
+                def_lost += m.record_loss(dside, "assault", o["expected_defender_losses"] * noise[1]
+                                          * u.personnel * share / n_def, u)
+            pres_loss = min(m.presence[d, order.target],
+                            o["expected_defender_losses"] * noise[1] * m.presence[d, order.target] / n_def)
+            m.presence[d, order.target] -= pres_loss
+            def_lost += m.record_loss(dside, "assault", pres_loss)
+        gain = 0.0
+        if gained:
+            lo, hi = p.assault.gain
+            gain = lo + (hi - lo) * m.rng.random()
+            sign = 1.0 if side == "ru" else -1.0
+            m.control[order.target] = float(np.clip(m.control[order.target] + sign * gain, 0.0, 1.0))
+            lodged = 0.0
+            for u in attackers:
+                move = u.personnel * p.assault.extra.lodgement
+                u.status.personnel -= move
+                lodged += move
+            m.presence[a, order.target] += lodged
+        m.emit("assault", "assault", side, order.target,
+               "Assault on {target} by {units}: odds {ratio:.2f} ({why}), chance {p:.0%}: {result}. Attackers lost "
+               "{al:.0f} in the fight and {dl:.0f} to drones; defenders lost {df:.0f}.",
+               target=m.hex_label(order.target), units=", ".join(u.name for u in attackers), ratio=o["ratio"],
+               why="; ".join(o["reasons"]), p=o["p_gain"],
+               result=f"ground gained (control {gain:+.2f})" if gained else "repulsed",
+               al=att_lost, dl=drone_lost, df=def_lost)

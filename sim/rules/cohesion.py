@@ -1,0 +1,103 @@
+"""Cohesion, rotation, reinforcements and losses (notes §4.10, §4.12).
+
+Cohesion falls with casualties, with weeks in the line, under encirclement and with no safe rear; it recovers in
+reserve. Russian units shed fatigue by their loss tolerance. A unit below the break point falls back. Scheduled
+reinforcements arrive, replacements top up tired units, and Ukrainian units lose a trickle to desertion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.model import WargameModel
+
+
+def resolve(m: WargameModel) -> None:
+    p = m.p.cohesion
+    weeks = m.turn_days / 7.0
+    for u in sorted(m.units.values(), key=lambda u: u.uid):
+        if not u.alive:
+            continue
+        st = u.status
+        start, lost_before = getattr(u, "_turn_start", (st.personnel, sum(st.losses.values())))
+        lost_pct = 100.0 * max(0.0, sum(st.losses.values()) - lost_before) / max(start, 1.0)
+        s = 0 if u.side == "ru" else 1
+        drop = p.casualty_factor * lost_pct
+        if st.in_reserve:
+            st.weeks_in_line = max(0.0, st.weeks_in_line - 2 * weeks)
+            gain = p.rest_recovery * weeks
+        else:
+            st.weeks_in_line += weeks
+            gain = 0.0
+            if st.weeks_in_line > p.line_weeks:
+                drop += p.line_decay * weeks
+        if st.supply == "op_encircled":
+            drop += p.op_encircled_loss * weeks
+        elif st.supply == "encircled":
+            drop += p.encircled_loss * weeks
+        if m.isr[1 - s, u.hex] > p.exposed_rear_isr:
+            drop += p.exposed_rear_loss * weeks
+        tolerance = u.utype.loss_tolerance if u.side == "ru" else 0.0
+        st.cohesion = min(100.0, max(0.0, st.cohesion - drop * (1.0 - tolerance) + gain))
+        if u.side == "ua" and u.utype.role == "manoeuvre":
+            desert = st.personnel * m.p.cohesion.desertion * weeks * (1.0 - st.cohesion / 100.0)
+            m.record_loss(u.side, "desertion", desert, u)
+        if st.cohesion < p.break_point and not st.broken and u.utype.role == "manoeuvre":
+            st.broken = True
+            from sim.rules.movement import move_unit, withdrawal_target
+
+            dest = withdrawal_target(m, u)
+            if dest is not None:
+                move_unit(m, u, dest, why="breaks and falls back,")
+            st.in_reserve = True
+            m.emit("cohesion", "break", u.side, u.hex,
+                   "{unit} breaks at cohesion {coh:.0f} (below {bp:.0f}) and falls back into reserve.",
+                   unit=u.name, coh=st.cohesion, bp=p.break_point)
+        elif st.broken and st.cohesion >= p.break_point + 20:
+            st.broken = False
+
+
+def reinforce(m: WargameModel) -> None:
+    """Scheduled units arrive; weekly replacements fill the most depleted units of each side."""
+    from sim.setup import add_unit, resolve_location
+
+    start = m.date
+    end = m.date + dt.timedelta(days=m.turn_days)
+    for r in m.scenario.reinforcements:
+        if start <= r.arrive < end and r.id not in m.units:
+            hid = resolve_location(m.map, r.at)[0]
+            if m.own_share(r.side)[hid] <= 1.0 - m.p.control.contested_high:
+                continue  # its arrival point is lost; it does not arrive
+            u = add_unit(m, r, hid)
+            m.emit("reinforcement", "arrival", u.side, hid, "{unit} arrives at {at} with {n:.0f} personnel.",
+                   unit=u.name, at=m.hex_label(hid), n=u.personnel)
+    for rep in m.scenario.replacements:
+        if (rep.start and end <= rep.start) or (rep.end and start > rep.end):
+            continue
+        amount = rep.per_week * m.turn_days / 7.0
+        _replace(m, rep.side, amount)
+
+
+def _replace(m: WargameModel, side: str, amount: float) -> None:
+    units = [u for u in m.side_units(side, "manoeuvre") if u.status.supply != "encircled"]
+    if not units or amount <= 0:
+        return
+    deficit = {u.uid: max(0.0, u.utype.personnel * 1.2 - u.personnel) for u in units}
+    total = sum(deficit.values())
+    if total <= 0:
+        return
+    given = 0.0
+    for u in sorted(units, key=lambda u: u.uid):
+        share = min(deficit[u.uid], amount * deficit[u.uid] / total)
+        u.status.personnel += share
+        given += share
+    m.books_in[side] += given
+    m.emit("reinforcement", "replacements", side, None, "{side} replacements: {n:.0f} personnel join {k} units.",
+           side="Russian" if side == "ru" else "Ukrainian", n=given, k=len(units))
+
+
+def mark_turn_start(m: WargameModel) -> None:
+    for u in m.units.values():
+        u._turn_start = (u.status.personnel, sum(u.status.losses.values()))

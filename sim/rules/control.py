@@ -1,0 +1,114 @@
+"""Control as a value per hex (0 = Ukrainian, 1 = Russian) with a contested grey zone, never instant flips.
+
+Each turn, in every hex where someone is present, control moves by kappa (S_ru - w S_ua) / (S_ru + S_ua), where S
+is each side's strength there (its garrison and presence) and w is theta for the side that holds the hex. A hex
+only leaves the grey zone for the attacker once the attacker outnumbers the defender by `flip_ratio` for
+`flip_turns` turns in a row, or the defender has nobody left there. Every change is logged with its reason.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import WargameModel
+
+
+def garrison(m: WargameModel, side: str) -> np.ndarray:
+    """Personnel holding each hex for ``side``: units there, a share of units next door, and presence."""
+    s = 0 if side == "ru" else 1
+    own = m.manoeuvre_personnel(side)
+    spread = m.p.control.extra.garrison_spread
+    padded = np.append(own, 0.0)
+    from_neighbours = padded[m.map.nbr].sum(axis=1) * spread / 6.0
+    holds = m.own_share(side) >= 0.5
+    g = own + np.where(holds, from_neighbours, 0.0)
+    return (g + m.presence[s]) * m.gap[s]
+
+
+def resolve(m: WargameModel) -> None:
+    p = m.p
+    km = p.infiltration.kappa * m.turn_days / 7.0
+    hi, lo = p.control.contested_high, 1.0 - p.control.contested_high
+    s_ru, s_ua = garrison(m, "ru"), garrison(m, "ua")
+    total = s_ru + s_ua
+    active = np.flatnonzero((total > 0.5) & ((np.minimum(s_ru, s_ua) > 0.5) | ((m.control > lo) & (m.control < hi))
+                                              | ((s_ru > 0.5) & (m.control < hi)) | ((s_ua > 0.5) & (m.control > lo))))
+    if active.size == 0:
+        return
+    c0 = m.control[active].copy()
+    ru_holds = c0 >= 0.5
+    w_ru = np.where(ru_holds, p.infiltration.theta, 1.0)
+    w_ua = np.where(ru_holds, 1.0, p.infiltration.theta)
+    a, b = s_ru[active], s_ua[active]
+    pressure = (a * w_ru - b * w_ua) / (a * w_ru + b * w_ua)
+    c1 = np.clip(c0 + km * pressure, 0.0, 1.0)
+    # the grey zone holds until the attacker clearly outnumbers the defender for long enough
+    ratio_ru = a / np.maximum(b, 1e-9)
+    ratio_ua = b / np.maximum(a, 1e-9)
+    ru_push = (c1 >= hi) & (c0 < 1.0)
+    ua_push = (c1 <= lo) & (c0 > 0.0)
+    ok_ru = ru_push & ((ratio_ru >= p.infiltration.flip_ratio) | (b < 0.5))
+    ok_ua = ua_push & ((ratio_ua >= p.infiltration.flip_ratio) | (a < 0.5))
+    fc = m.flip_count[active]
+    fc = np.where(ok_ru | ok_ua, fc + 1, 0).astype(np.int8)
+    flip_now = (fc >= p.infiltration.flip_turns) | (ok_ru & (b < 0.5)) | (ok_ua & (a < 0.5))
+    c1 = np.where(ru_push & ~flip_now & (c0 < hi), np.minimum(c1, hi - 0.01), c1)
+    c1 = np.where(ua_push & ~flip_now & (c0 > lo), np.maximum(c1, lo + 0.01), c1)
+    c1 = np.where(flip_now & ru_push, 1.0, c1)
+    c1 = np.where(flip_now & ua_push, 0.0, c1)
+    m.flip_count[active] = np.where(flip_now, 0, fc)
+    m.control[active] = c1
+    _log_changes(m, active, c0, c1, a, b, flip_now)
+
+
+def _state(c: float, lo: float, hi: float) -> str:
+    return "Russian-held" if c >= hi else "Ukrainian-held" if c <= lo else "contested"
+
+
+def _log_changes(m, hexes, c0, c1, s_ru, s_ua, flipped) -> None:
+    p = m.p
+    hi, lo = p.control.contested_high, 1.0 - p.control.contested_high
+    changed = np.flatnonzero(np.abs(c1 - c0) >= p.control.min_event_change)
+    for i in changed:
+        h = int(hexes[i])
+        before, after = _state(c0[i], lo, hi), _state(c1[i], lo, hi)
+        toward = "Russia" if c1[i] > c0[i] else "Ukraine"
+        kind = "flip" if flipped[i] or before != after else "control"
+        m.emit("control", kind, "ru" if c1[i] > c0[i] else "ua", h,
+               "{place}: control {c0:.2f} -> {c1:.2f} towards {toward} ({before} -> {after}) because Russian "
+               "strength {ru:.0f} faces Ukrainian {ua:.0f}{flip}.",
+               place=m.hex_label(h), c0=c0[i], c1=c1[i], toward=toward, before=before, after=after,
+               ru=s_ru[i], ua=s_ua[i],
+               flip="; the attacker has outnumbered the defender long enough for the hex to change hands"
+               if flipped[i] else "")
+    for obj, hexes_obj in m.objective_hexes.items():
+        if m.objective_first_change.get(obj) is None and hexes_obj.size:
+            share = m.control[hexes_obj].mean()
+            start = getattr(m, "objective_start_holder", {}).get(obj)
+            now = "ru" if share >= hi else "ua" if share <= lo else None
+            if start is not None and now is not None and now != start:
+                m.objective_first_change[obj] = m.date_of_turn(m.turn + 1).isoformat()
+                m.emit("control", "objective", now, int(hexes_obj[0]),
+                       "Objective {obj} changes hands: {holder} now holds it (mean control {share:.2f}).",
+                       obj=obj, holder="Russia" if now == "ru" else "Ukraine", share=share)
+
+
+def overrun(m: WargameModel) -> None:
+    """Units left in hexes the enemy now holds fall back, losing a share of their people."""
+    from sim.rules.movement import withdrawal_target
+
+    for u in sorted(m.units.values(), key=lambda u: u.uid):
+        if not u.alive:
+            continue
+        if m.own_share(u.side)[u.hex] <= 1.0 - m.p.control.contested_high:
+            lost = m.record_loss(u.side, "overrun", u.personnel * 0.15, u)
+            dest = withdrawal_target(m, u)
+            at = m.hex_label(u.hex)
+            if dest is not None:
+                u.place(m.cells[dest])
+            m.emit("control", "overrun", u.side, u.hex,
+                   "{unit} is overrun at {at}, loses {lost:.0f} and falls back to {to}.",
+                   unit=u.name, at=at, lost=lost, to=m.hex_label(u.hex))

@@ -1,0 +1,234 @@
+"""Infiltration, the central rule (notes §4.4): a flow of small groups through a capacity-limited sieve.
+
+1. Commit: a unit sends n people as groups of g towards a target hex.
+2. Cross: each group is detected with p = 1 - exp(-eta I V Cn m_veh sqrt(g) t_exp km), where km is the kill-zone
+   ground crossed.
+3. Strike: the defender's strike pool kills detected people until it runs dry; the rest get through.
+4. Accumulate: survivors join the side's hidden presence in the target hex.
+5. Clear: each turn the defender finds presence with ISR and infantry, and kills what it finds.
+6. Side effects: presence interdicts roads (see isr.py), hunts drone crews near it and spots for its own side.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.orders import Infiltrate
+from sim.units import VEHICLES, other
+
+if TYPE_CHECKING:
+    from sim.model import WargameModel
+
+
+def concealment(m: WargameModel, side_defending: str) -> np.ndarray:
+    """Detection multiplier Cn per hex for infiltrators of the other side: terrain, foliage, unmanned works, snow."""
+    p = m.p
+    cn = np.asarray(p.terrain.concealment, dtype=float)[m.map.terrain]
+    if not m.weather.get("leaf_on", True):
+        cn = np.where(m.map.terrain == 1, p.terrain.treeline_leaf_off, cn)
+    if m.weather.get("snow_cover"):
+        cn = cn * p.weather.snow_cover_detection
+    unmanned = (m.fort > 0) & ~manned(m, side_defending)
+    return np.where(unmanned, cn * p.fortification.unmanned_shelter, cn)
+
+
+def manned(m: WargameModel, side: str) -> np.ndarray:
+    """Hexes whose fortifications count for ``side``: its garrison meets the manning threshold."""
+    need = m.p.fortification.manning_per_km * m.map.spec.hex_km
+    s = 0 if side == "ru" else 1
+    return (m.manoeuvre_personnel(side) + m.presence[s]) * m.gap[s] >= need
+
+
+def detection_probability(eta: float, isr: float, visibility: float, cn: float, vehicle: str, group: int,
+                          km: float, p) -> float:
+    """Chance that one group is detected crossing ``km`` of the defender's kill zone."""
+    v = VEHICLES.index(vehicle)
+    m_veh = p.infiltration.vehicle_detect[v]
+    t_exp = p.infiltration.vehicle_exposure[v]
+    return 1.0 - math.exp(-eta * isr * visibility * cn * m_veh * math.sqrt(group) * t_exp * km)
+
+
+def preview(m: WargameModel, order: Infiltrate) -> dict:
+    """Expected outcome of an infiltration before it is committed: numbers and the reasons behind them."""
+    unit = m.units[order.unit]
+    p = m.p
+    defender = other(unit.side)
+    d = 1 if defender == "ua" else 0
+    n = committed(m, order)
+    g = order.group_size or p.infiltration.group_size
+    vehicle = order.vehicle or ("none" if unit.utype.vehicle == "apc" else unit.utype.vehicle)
+    vis = m.weather.get("visibility", 1.0) * _night(m)
+    km = m.map.distance(unit.hex, order.target) * m.map.spec.hex_km
+    cn = float(concealment(m, defender)[order.target])
+    isr = float(m.isr[d, order.target])
+    pdet = detection_probability(p.infiltration.eta, isr, vis, cn, vehicle, g, km, p)
+    pool = getattr(m, "strike_pools", {}).get(defender)
+    cap = float(pool.capacity[pool.reach[:, order.target]].sum()) if pool is not None and len(pool.units) else 0.0
+    detected = n * pdet
+    killed = min(detected, cap)
+    return {"committed": n, "groups": math.ceil(n / g), "p_detect": pdet, "expected_detected": detected,
+            "strike_capacity": cap, "expected_killed": killed, "expected_survivors": n - killed,
+            "survival": (n - killed) / n if n else 0.0,
+            "reasons": [f"defender drone coverage {isr:.2f}", f"visibility {vis:.2f}", f"concealment {cn:.2f}",
+                        f"groups of {g} {'on foot' if vehicle == 'none' else 'by ' + vehicle}",
+                        f"{km:.1f} km of kill zone to cross", f"defender strike capacity in reach ~{cap:.0f} kills"]}
+
+
+def committed(m: WargameModel, order: Infiltrate) -> float:
+    unit = m.units[order.unit]
+    cap = unit.personnel * m.p.infiltration.max_commit_share
+    want = order.personnel if order.personnel is not None else unit.personnel * m.p.ai.ru.commit_share
+    return float(max(0.0, min(want, cap)))
+
+
+def _night(m: WargameModel) -> float:
+    return m.p.weather.night_factor if "night" in m.scenario.calendar.phases else 1.0
+
+
+def cross(m: WargameModel) -> None:
+    """Resolve every infiltration order: commit, cross, strike, accumulate."""
+    p = m.p
+    flows = [o for o in m.turn_orders if isinstance(o, Infiltrate)]
+    if not flows:
+        return
+    vis = m.weather["visibility"] * _night(m)
+    cn_by_side = {}
+    batches = []
+    for order in flows:
+        unit = m.units.get(order.unit)
+        if unit is None or not unit.alive:
+            continue
+        defender = other(unit.side)
+        if defender not in cn_by_side:
+            cn_by_side[defender] = concealment(m, defender)
+        n = round(committed(m, order))
+        if n < 1:
+            continue
+        g = order.group_size or p.infiltration.group_size
+        vehicle = order.vehicle or ("none" if unit.utype.vehicle == "apc" else unit.utype.vehicle)
+        d = 1 if defender == "ua" else 0
+        km = max(1, m.map.distance(unit.hex, order.target)) * m.map.spec.hex_km
+        pdet = detection_probability(p.infiltration.eta, float(m.isr[d, order.target]), vis,
+                                     float(cn_by_side[defender][order.target]), vehicle, g, km, p)
+        groups = math.ceil(n / g)
+        det_groups = int(m.rng.binomial(groups, pdet))
+        detected = min(n, det_groups * g)
+        unit.status.personnel -= n  # they leave the unit: now in the field
+        batches.append((order, unit, defender, n, g, vehicle, pdet, detected))
+    # strikes: each defending side's pool serves all detected groups at once, vehicles and larger groups first
+    for defender in ("ru", "ua"):
+        mine = [b for b in batches if b[2] == defender]
+        if not mine:
+            continue
+        mine.sort(key=lambda b: (b[5] == "none", -b[4]))
+        pool = m.strike_pools[defender]
+        for order, unit, _, n, g, vehicle, pdet, detected in mine:
+            target = np.zeros(m.map.n)
+            target[order.target] = detected
+            expected = float(pool.allocate(target)[order.target])
+            killed = int(m.rng.binomial(detected, min(1.0, expected / detected))) if detected else 0
+            survivors = n - killed
+            a = 0 if unit.side == "ru" else 1
+            m.record_loss(unit.side, "drones", killed)
+            unit.status.losses["drones"] = unit.status.losses.get("drones", 0.0) + killed
+            m.presence[a, order.target] += survivors
+            m.emit("infiltration", "infiltration", unit.side, order.target,
+                   "Infiltration into {target} by {unit}: {n} committed in {groups} groups of {g}{veh}, {det} "
+                   "detected (chance {pdet:.0%} per group: coverage {isr:.2f}, visibility {vis:.2f}), {killed} killed "
+                   "by drones and fires ({cap}), {surv} got through; hidden presence there now {pres:.0f}.",
+                   target=m.hex_label(order.target), unit=unit.name, n=n, groups=math.ceil(n / g), g=g,
+                   veh="" if vehicle == "none" else f" on {vehicle}s", det=detected, pdet=pdet,
+                   isr=float(m.isr[1 - a, order.target]), vis=vis, killed=killed,
+                   cap="strike capacity ran out" if expected < detected - 0.5 else "capacity sufficed",
+                   surv=survivors, pres=m.presence[a, order.target])
+
+
+def clear(m: WargameModel) -> None:
+    """Defenders find and kill hidden presence in ground they hold or contest, with drones and infantry."""
+    p = m.p
+    days = m.turn_days
+    for side in ("ru", "ua"):
+        a = 0 if side == "ru" else 1
+        d = 1 - a
+        defender = other(side)
+        pres = m.presence[a]
+        hexes = np.flatnonzero((pres > 0.5) & (m.own_share(side) < p.control.contested_high))
+        if hexes.size == 0:
+            continue
+        cn = concealment(m, defender)[hexes]
+        garrison = (m.manoeuvre_personnel(defender)[hexes] + m.presence[d, hexes]) * m.gap[d, hexes]
+        rate = p.infiltration.clear_eta * m.isr[d, hexes] * m.weather["visibility"] * cn \
+            + p.infiltration.clear_zeta * garrison / m.map.area_km2
+        p_find = 1.0 - np.exp(-rate * days)
+        found = m.rng.binomial(np.round(pres[hexes]).astype(np.int64), np.clip(p_find, 0, 1))
+        target = np.zeros(m.map.n)
+        target[hexes] = found
+        drone_exp = m.strike_pools[defender].allocate(target)[hexes]
+        ratio = garrison / np.maximum(found, 1)
+        inf_exp = np.minimum(found - drone_exp, found * np.minimum(1.0, p.infiltration.infantry_kill * days / 7.0
+                                                                   * np.minimum(ratio, 5.0)))
+        inf_exp = np.maximum(inf_exp, 0.0)
+        kill_p = np.where(found > 0, np.clip((drone_exp + inf_exp) / np.maximum(found, 1), 0, 1), 0.0)
+        killed = m.rng.binomial(found, kill_p)
+        drone_part = np.where(drone_exp + inf_exp > 0, drone_exp / np.maximum(drone_exp + inf_exp, 1e-9), 0.0)
+        by_drones = np.round(killed * drone_part)
+        # hunger: presence beyond its own supply wastes away
+        unsupplied = m.supply_ratio[a, hexes] < p.supply.op_encircled
+        starve = np.where(unsupplied, pres[hexes] * p.infiltration.unsupplied_attrition * days, 0.0)
+        starve = np.minimum(starve, pres[hexes] - killed)
+        m.presence[a, hexes] = np.maximum(pres[hexes] - killed - starve, 0.0)
+        m.record_loss(side, "drones", float(by_drones.sum()))
+        m.record_loss(side, "clearance", float((killed - by_drones).sum()))
+        m.record_loss(side, "attrition", float(starve.sum()))
+        for i in np.flatnonzero(killed >= 1):
+            h = int(hexes[i])
+            m.emit("clearance", "clearance", defender, h,
+                   "Clearing {place}: {found} of {pres:.0f} hidden infiltrators found (ISR {isr:.2f}, "
+                   "concealment {cn:.2f}, garrison {gar:.0f}), {killed} killed ({drones:.0f} by drones); "
+                   "{left:.0f} remain.",
+                   place=m.hex_label(h), found=int(found[i]), pres=pres[h] + killed[i] + starve[i],
+                   isr=float(m.isr[d, h]), cn=float(cn[i]), gar=float(garrison[i]), killed=int(killed[i]),
+                   drones=float(by_drones[i]), left=m.presence[a, h])
+
+
+def hunt_crews(m: WargameModel) -> None:
+    """Infiltrators near enemy drone units hunt their crews: a drone is easy to replace, an operator is not."""
+    p = m.p
+    radius = max(1, round(p.isr.hunt_radius_km / m.map.spec.hex_km))
+    for side in ("ru", "ua"):
+        hunters_side = 0 if other(side) == "ru" else 1
+        hunters = m.presence[hunters_side]
+        for u in sorted(m.side_units(side, "drone"), key=lambda u: u.uid):
+            near = float(hunters[m.map.distances_from(u.hex) <= radius].sum())
+            if near >= 1:
+                loss = min(p.isr.crew_loss_max, near * p.isr.crew_loss_per_hunter) * m.turn_days / 7.0
+                u.status.crew = max(0.1, u.status.crew - loss)
+                m.emit("infiltration", "crew_hunt", other(side), u.hex,
+                       "{n:.0f} enemy infiltrators near {unit} hunt its operators: crew factor down {loss:.0%} to "
+                       "{crew:.0%}.", n=near, unit=u.name, loss=loss, crew=u.status.crew)
+            else:
+                u.status.crew = min(1.0, u.status.crew + p.isr.crew_recovery * m.turn_days / 7.0)
+
+
+def absorb(m: WargameModel) -> None:
+    """Presence in ground its side now holds rejoins the nearest unit of that side within a few hexes."""
+    hi = m.p.control.contested_high
+    for side in ("ru", "ua"):
+        s = 0 if side == "ru" else 1
+        units = m.side_units(side, "manoeuvre")
+        if not units:
+            continue
+        hexes = np.flatnonzero((m.presence[s] > 0) & (m.own_share(side) >= hi))
+        if hexes.size == 0:
+            continue
+        uq = np.array([m.map.q[u.hex] for u in units])
+        ur = np.array([m.map.r[u.hex] for u in units])
+        for h in hexes:
+            d = (np.abs(uq - m.map.q[h]) + np.abs(ur - m.map.r[h]) + np.abs(uq + ur - m.map.q[h] - m.map.r[h])) // 2
+            i = int(np.argmin(d))
+            if d[i] <= 3:
+                units[i].status.personnel += m.presence[s, h]
+                m.presence[s, h] = 0.0

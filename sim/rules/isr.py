@@ -1,0 +1,142 @@
+"""ISR and strike fields: drone coverage per side, the strike capacity that kills what coverage detects, road
+interdiction, and gap events in thin, tired sectors.
+
+Coverage follows notes §4.5: I_s(h) = 1 - prod_u (1 - a_u crew_u exp(-d/L_u)) within R_max. Strike capacity is a
+pool of kills per striker unit (drones and fires) that detected targets draw on in order (crossing infiltrators,
+then assault forces, then found presence); when the pool runs dry, the rest get through ("someone gets through").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.units import SIDES, other
+
+if TYPE_CHECKING:
+    from sim.model import WargameModel
+
+
+class StrikePool:
+    """Kills each striker unit of a side can still deliver this turn, and which hexes each can reach."""
+
+    def __init__(self, m: WargameModel, side: str):
+        p, w = m.p, m.weather
+        days = m.turn_days
+        strikers = [u for u in m.side_units(side) if u.utype.role in ("drone", "fires")
+                    or u.utype.sorties_per_day > 0]
+        self.units = sorted(strikers, key=lambda u: u.uid)
+        ew = p.isr.ew_ru if side == "ru" else p.isr.ew_ua
+        cold = p.weather.cold_sortie_factor if w.get("cold") else 1.0
+        caps, reach = [], []
+        for u in self.units:
+            ut = u.utype
+            cap = 0.0
+            if ut.sorties_per_day > 0:
+                share = 1.0 - m.interdiction_share.get(u.uid, p.isr.interdiction_share)
+                cap += ut.sorties_per_day * days * w["visibility"] * ew * u.status.crew * cold * share * p.isr.p_hit
+            if ut.fires_per_day > 0:
+                cap += ut.fires_per_day * days * p.fires.extra.p_hit
+            caps.append(cap * min(1.0, u.personnel / max(ut.personnel, 1)))
+            reach.append(m.map.distances_from(u.hex) * m.map.spec.hex_km <= max(ut.range_km, m.map.spec.hex_km))
+        self.capacity = np.array(caps, dtype=float)
+        self.reach = np.array(reach, dtype=bool).reshape(len(self.units), m.map.n)
+
+    def allocate(self, detected: np.ndarray) -> np.ndarray:
+        """Spend capacity on ``detected`` targets per hex; return the expected kills per hex."""
+        remaining = detected.astype(float).copy()
+        kills = np.zeros_like(remaining)
+        for i in range(len(self.units)):
+            cap = self.capacity[i]
+            if cap <= 0:
+                continue
+            targets = np.where(self.reach[i], remaining, 0.0)
+            total = targets.sum()
+            if total <= 0:
+                continue
+            use = min(cap, total)
+            got = targets * (use / total)
+            kills += got
+            remaining -= got
+            self.capacity[i] -= use
+        return kills
+
+    def spend_on(self, unit_index: int, hid: int, targets: float) -> float:
+        """A striker under a strike order spends its capacity on one hex first; return expected kills."""
+        use = min(self.capacity[unit_index], targets)
+        self.capacity[unit_index] -= use
+        return use
+
+
+def coverage(m: WargameModel, side: str) -> np.ndarray:
+    """Drone ISR coverage I_s per hex for one side (before weather)."""
+    hm = m.map
+    log_miss = np.zeros(hm.n)
+    for u in m.side_units(side):
+        ut = u.utype
+        if ut.recon <= 0:
+            continue
+        d_km = hm.distances_from(u.hex) * hm.spec.hex_km
+        a = ut.recon * u.status.crew * min(1.0, u.personnel / max(ut.personnel, 1))
+        cov = np.where(d_km <= ut.range_km, a * np.exp(-d_km / ut.recon_km), 0.0)
+        log_miss += np.log1p(-np.minimum(cov, 0.999))
+    return 1.0 - np.exp(log_miss)
+
+
+def neighbour_sum(m: WargameModel, field: np.ndarray) -> np.ndarray:
+    """Sum of a per-hex field over each hex's on-map neighbours."""
+    nbr = m.map.nbr
+    padded = np.append(field, 0.0)
+    return padded[nbr].sum(axis=1)
+
+
+def gap_events(m: WargameModel) -> None:
+    """Thin, tired sectors open gaps (a botched rotation, a withdrawal without orders): ISR and garrison vanish there."""
+    p = m.p
+    m.gap[:] = 1.0
+    for side in SIDES:
+        enemy_share = m.own_share(other(side))
+        enemy_near = np.append(enemy_share >= 0.5, False)[m.map.nbr].any(axis=1)
+        for u in sorted(m.side_units(side, "manoeuvre"), key=lambda u: u.uid):
+            if u.status.in_reserve or not enemy_near[u.hex]:
+                continue
+            frontage_km = 2.0 * m.map.spec.hex_km
+            density = u.personnel * p.gap.extra.online_share / frontage_km
+            ratio = min(5.0, p.gap.density_ref / max(density, 0.1))
+            weekly = min(1.0, p.gap.g0 * (1.0 - u.status.cohesion / 100.0) * ratio)
+            if m.rng.random() < 1.0 - (1.0 - weekly) ** (m.turn_days / 7.0):
+                hexes = np.flatnonzero(m.map.distances_from(u.hex) <= p.gap.radius)
+                m.gap[0 if side == "ru" else 1, hexes] = p.gap.residual
+                m.emit("isr", "gap", side, u.hex,
+                       "Gap opens in the {side_name} line at {place}: {unit} thinned to {density:.1f} on-line "
+                       "infantry per km (reference {ref:.0f}) at cohesion {coh:.0f}; ISR and garrison there fall "
+                       "to {res:.0%} for this turn.",
+                       side_name="Russian" if side == "ru" else "Ukrainian", place=m.hex_label(u.hex), unit=u.name,
+                       density=density, ref=p.gap.density_ref, coh=u.status.cohesion, res=p.gap.residual)
+
+
+def resolve(m: WargameModel) -> None:
+    """Gap events, then coverage, interdiction and strike pools for both sides."""
+    p = m.p
+    gap_events(m)
+    vis = m.weather["visibility"]
+    m.strike_pools = {}
+    for side in SIDES:
+        s = 0 if side == "ru" else 1
+        cov = coverage(m, side)
+
+        spotters = (m.presence[s] > 0) & (m.own_share(side) < 0.5)
+        if spotters.any():
+            bonus = p.isr.drg_isr_bonus * np.minimum(1.0, spotters + neighbour_sum(m, spotters.astype(float)))
+            cov = 1.0 - (1.0 - cov) * (1.0 - bonus)
+        m.isr[s] = cov * m.gap[s]
+        drones = [u for u in m.side_units(side) if u.utype.sorties_per_day > 0]
+        total = sum(u.utype.sorties_per_day for u in drones) or 1.0
+        sigma = sum(u.utype.sorties_per_day * m.interdiction_share.get(u.uid, p.isr.interdiction_share)
+                    for u in drones) / total
+        infil = p.isr.presence_interdiction * np.minimum(10.0, m.presence[s] * (m.own_share(side) < 0.5))
+        infil = infil + 0.5 * neighbour_sum(m, infil)
+        m.interdiction[s] = np.clip(vis * m.isr[s] * sigma + infil, 0.0, 0.95)
+        m.strike_pools[side] = StrikePool(m, side)
+

@@ -1,0 +1,138 @@
+"""Which orders the rules allow. Each refusal says why, in words a player understands."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.orders import (
+    Assault,
+    Commit,
+    DigIn,
+    IllegalOrder,
+    Infiltrate,
+    Move,
+    Order,
+    Reserve,
+    Rotate,
+    Strike,
+    Withdraw,
+)
+from sim.units import VEHICLES
+
+if TYPE_CHECKING:
+    from sim.model import WargameModel
+
+
+def _refuse(reason: str) -> None:
+    raise IllegalOrder(reason)
+
+
+def _hex_ok(m: WargameModel, hid, what: str) -> None:
+    if not isinstance(hid, int) or isinstance(hid, bool) or not (0 <= hid < m.map.n):
+        _refuse(f"{what} {hid!r} is not a hex on this map (0 to {m.map.n - 1})")
+
+
+def check(m: WargameModel, order: Order) -> None:
+    """Raise IllegalOrder if ``order`` may not be given now."""
+    from sim.rules.movement import reachable, withdrawal_target
+
+    if not isinstance(order, Order):
+        _refuse(f"not an order: {order!r}")
+    busy = m.ordered_units()
+    units = []
+    for uid in order.units:
+        u = m.units.get(uid)
+        if u is None:
+            _refuse(f"no unit called {uid!r}")
+        if not u.alive:
+            _refuse(f"{u.name} has no one left")
+        if uid in busy:
+            _refuse(f"{u.name} already has an order this turn; undo it first")
+        units.append(u)
+    if len({u.side for u in units}) > 1:
+        _refuse("units of both sides cannot share an order")
+    if len(set(order.units)) != len(order.units):
+        _refuse("a unit is named twice in the order")
+    unit = units[0]
+    hi = m.p.control.contested_high
+    manoeuvre = unit.utype.role == "manoeuvre"
+
+    if isinstance(order, Move | Commit):
+        _hex_ok(m, order.to, "destination")
+        if isinstance(order, Commit) and not unit.status.in_reserve:
+            _refuse(f"{unit.name} is not in reserve; use move")
+        if order.to == unit.hex:
+            _refuse(f"{unit.name} is already there")
+        if order.to not in reachable(m, unit, commit=isinstance(order, Commit)):
+            _refuse(f"{m.hex_label(order.to)} is out of {unit.name}'s reach this turn (distance, terrain, rivers, "
+                    "enemy ground or zones of control)")
+    elif isinstance(order, Infiltrate):
+        _hex_ok(m, order.target, "target")
+        if not unit.utype.can_infiltrate:
+            _refuse(f"{unit.name} ({unit.utype.name}) cannot infiltrate; it is not light infantry")
+        d = m.map.distance(unit.hex, order.target)
+        max_d = max(1, int(m.p.infiltration.range_km / m.map.spec.hex_km))
+        if d < 1 or d > max_d:
+            _refuse(f"the target must be 1 to {max_d} hexes away ({m.p.infiltration.range_km:g} km); it is {d}")
+        if m.own_share(unit.side)[order.target] >= hi:
+            _refuse(f"{m.hex_label(order.target)} is already held by your side")
+        if order.personnel is not None and not (1 <= order.personnel <= unit.personnel * m.p.infiltration.max_commit_share):
+            _refuse(f"commit between 1 and {unit.personnel * m.p.infiltration.max_commit_share:.0f} personnel "
+                    f"({m.p.infiltration.max_commit_share:.0%} of the unit)")
+        if order.group_size is not None and not (1 <= order.group_size <= 12):
+            _refuse("group size must be 1 to 12")
+        if order.vehicle is not None and order.vehicle not in VEHICLES:
+            _refuse(f"vehicle must be one of {', '.join(VEHICLES)}")
+    elif isinstance(order, Assault):
+        _hex_ok(m, order.target, "target")
+        for u in units:
+            if u.utype.role != "manoeuvre":
+                _refuse(f"{u.name} is not a manoeuvre unit; drones and fires support with strike orders")
+            if u.status.in_reserve:
+                _refuse(f"{u.name} is in reserve; commit it first")
+            if m.map.distance(u.hex, order.target) != 1:
+                _refuse(f"{u.name} must be next to {m.hex_label(order.target)} to assault it")
+            k = next(k for k in range(6) if m.map.nbr[u.hex, k] == order.target)
+            if u.utype.mobility != "foot" and (m.obstacle[u.hex, k] or m.map.river[u.hex, k]) and not m.map.road[u.hex, k]:
+                _refuse(f"{u.name}'s vehicles cannot cross the {'river' if m.map.river[u.hex, k] else 'anti-tank obstacle'} "
+                        "into the target; infiltrate on foot instead")
+        if m.own_share(unit.side)[order.target] >= hi:
+            _refuse(f"{m.hex_label(order.target)} is already held by your side")
+    elif isinstance(order, DigIn):
+        if not manoeuvre:
+            _refuse(f"{unit.name} does not dig lines; manoeuvre units do")
+        if m.fort[unit.hex] >= 3:
+            _refuse("the works here are already at the highest level")
+    elif isinstance(order, Withdraw):
+        if order.to is not None:
+            _hex_ok(m, order.to, "destination")
+            if order.to not in reachable(m, unit):
+                _refuse(f"{m.hex_label(order.to)} is out of reach this turn")
+        elif withdrawal_target(m, unit) is None:
+            _refuse(f"{unit.name} has no safer hex within reach")
+    elif isinstance(order, Rotate):
+        if order.relief is not None:
+            relief = m.units.get(order.relief)
+            if relief is None or relief.side != unit.side:
+                _refuse(f"no unit of yours called {order.relief!r} to relieve {unit.name}")
+            if order.relief in busy:
+                _refuse(f"{relief.name} already has an order this turn")
+            if not relief.status.in_reserve:
+                _refuse(f"{relief.name} is not in reserve")
+            if unit.hex not in reachable(m, relief):
+                _refuse(f"{relief.name} cannot reach {unit.name} this turn")
+        if unit.status.in_reserve:
+            _refuse(f"{unit.name} is already resting in reserve")
+    elif isinstance(order, Reserve):
+        if unit.status.in_reserve:
+            _refuse(f"{unit.name} is already in reserve")
+    elif isinstance(order, Strike):
+        _hex_ok(m, order.target, "target")
+        if unit.utype.sorties_per_day <= 0 and unit.utype.fires_per_day <= 0:
+            _refuse(f"{unit.name} has no drones or guns to strike with")
+        if order.mode not in ("strike", "interdict"):
+            _refuse("mode must be strike or interdict")
+        if m.map.distance_km(unit.hex, order.target) > unit.utype.range_km + 1e-9:
+            _refuse(f"{m.hex_label(order.target)} is beyond {unit.name}'s range of {unit.utype.range_km:g} km")
+    else:
+        _refuse(f"unknown order {order!r}")

@@ -1,0 +1,76 @@
+"""Weather and season: daily weather drawn from the scenario's monthly climatology.
+
+A turn's weather is summarised as its mean drone visibility, the number of drone-blind days, and the season flags
+that other rules read: mud (movement), leaf-on (treeline concealment), cold (sorties) and snow cover (detection).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.scenario import WEATHER_STATES
+
+if TYPE_CHECKING:
+    from sim.model import WargameModel
+
+
+def _in_window(day_of_year: int, window) -> bool:
+    lo, hi = window
+    return lo <= day_of_year <= hi
+
+
+def season(p, date: dt.date) -> dict[str, bool]:
+    """Season flags for a date."""
+    doy = date.timetuple().tm_yday
+    return {
+        "mud": _in_window(doy, p.weather.mud_spring) or _in_window(doy, p.weather.mud_autumn),
+        "leaf_on": _in_window(doy, p.weather.leaf_on),
+        "cold": date.month in (12, 1, 2),
+    }
+
+
+def draw_days(m: WargameModel, start: dt.date, days: int) -> list[str]:
+    """Daily weather states for ``days`` days from ``start``."""
+    clim = m.scenario.weather
+    table = np.array([getattr(clim, s) for s in WEATHER_STATES])  # (states, 12)
+    states = []
+    for d in range(days):
+        month = (start + dt.timedelta(days=d)).month - 1
+        probs = table[:, month] / table[:, month].sum()
+        states.append(WEATHER_STATES[int(m.rng.choice(len(WEATHER_STATES), p=probs))])
+    return states
+
+
+def summarise(p, days: list[str], date: dt.date, forced: str | None = None) -> dict:
+    """Turn summary of daily states: mean visibility, blind days, rain share and season flags."""
+    if forced is not None:
+        days = [forced] * len(days)
+    vis = np.array([getattr(p.weather.visibility, s) for s in days])
+    flags = season(p, date)
+    rainy = sum(s in ("rain", "snow") for s in days) / len(days)
+    return {
+        "days": days,
+        "visibility": float(vis.mean()),
+        "blind_days": int((vis <= p.weather.blind_threshold).sum()),
+        "blind_share": float((vis <= p.weather.blind_threshold).mean()),
+        "dominant": max(set(days), key=days.count),
+        "mud": flags["mud"] or rainy >= 0.5,
+        "leaf_on": flags["leaf_on"],
+        "cold": flags["cold"],
+        "snow_cover": flags["cold"] and "snow" in days,
+    }
+
+
+def resolve(m: WargameModel) -> None:
+    """Roll this turn's weather (or apply a facilitator's forced weather)."""
+    days = draw_days(m, m.date, m.turn_days)
+    forced = getattr(m, "forced_weather", None)
+    m.weather = summarise(m.p, days, m.date, forced)
+    w = m.weather
+    m.emit("weather", "weather", None, None,
+           "Weather: mostly {dominant}, drone visibility {visibility:.2f}, {blind} drone-blind day(s){mud}{leaf}.",
+           dominant=w["dominant"], visibility=w["visibility"], blind=w["blind_days"],
+           mud=", mud season" if w["mud"] else "", leaf=", leaves on" if w["leaf_on"] else ", leaves off")
