@@ -141,20 +141,26 @@ def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why:
 
 
 def distance_to_enemy(m: WargameModel, side: str) -> np.ndarray:
-    """Hex distance from every hex to the nearest hex the enemy holds (large where there is none)."""
+    """Hex distance from every hex to the nearest hex the enemy holds (large where there is none); cached."""
+    _context(m, side)
+    cached = m._move_ctx.get(("dist", side))
+    if cached is not None:
+        return cached
     enemy_held = m.own_share(other(side)) >= 0.5
     dist = np.full(m.map.n, 10_000, dtype=np.int64)
-    frontier = np.flatnonzero(enemy_held)
-    dist[frontier] = 0
+    dist[enemy_held] = 0
+    seen = enemy_held.copy()
+    frontier = enemy_held
     nbr = m.map.nbr
     d = 0
-    while frontier.size:
+    while frontier.any():
         d += 1
-        cand = nbr[frontier].ravel()
-        cand = np.unique(cand[cand >= 0])
-        cand = cand[dist[cand] > d]
-        dist[cand] = d
-        frontier = cand
+        reached = np.zeros(m.map.n + 1, dtype=bool)
+        reached[nbr[frontier].ravel()] = True
+        frontier = reached[:-1] & ~seen
+        dist[frontier] = d
+        seen |= frontier
+    m._move_ctx[("dist", side)] = dist
     return dist
 
 

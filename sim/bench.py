@@ -1,0 +1,89 @@
+"""Benchmarks: the cost of a full turn against the cost of mesa merely moving the same units on the same grid.
+
+Both are measured in the same run, so the ratio holds on a shared, noisy machine. Figures come back as
+(name, value, unit) and `wargame bench` prints them one per line.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from mesa import Model
+from mesa.discrete_space import CellAgent, HexGrid
+
+BENCH_SCENARIO = "pokrovsk-axis-2024"
+
+
+class _Walker(CellAgent):
+    def step(self):
+        self.cell = self.cell.neighborhood.select_random_cell()
+
+
+class _Floor(Model):
+    """Bare mesa: N agents each step to a random neighbour (the floor from ../shared/research/bench)."""
+
+    def __init__(self, width: int, height: int, n: int, seed: int):
+        super().__init__(rng=seed)
+        self.grid = HexGrid((width, height), torus=False, random=self.random)
+        for cell in self.random.sample(list(self.grid.all_cells.cells), n):
+            w = _Walker(self)
+            w.cell = cell
+
+    def step(self):
+        self.agents.shuffle_do("step")
+
+
+def mesa_floor_ms(width: int, height: int, n_units: int, steps: int = 200, repeats: int = 5) -> float:
+    """Median wall time of one mesa step moving ``n_units`` agents on a width x height HexGrid."""
+    times = []
+    for rep in range(repeats):
+        m = _Floor(width, height, n_units, seed=rep + 1)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            m.step()
+        times.append((time.perf_counter() - t0) / steps * 1000)
+    return statistics.median(times)
+
+
+def turn_costs(scenario: str, turns: int, seed: int = 1) -> tuple[list[float], list[float], int, object]:
+    """Per-turn wall times of the rules (end_turn) and of both AIs giving orders."""
+    from sim.ai import play_side
+    from sim.model import WargameModel
+
+    m = WargameModel(scenario, seed=seed)
+    rules, ai = [], []
+    for _ in range(turns):
+        if m.over:
+            break
+        t0 = time.perf_counter()
+        play_side(m, "ru")
+        play_side(m, "ua")
+        t1 = time.perf_counter()
+        m.end_turn()
+        t2 = time.perf_counter()
+        ai.append((t1 - t0) * 1000)
+        rules.append((t2 - t1) * 1000)
+    return rules, ai, len(m.units), m
+
+
+def run_bench(quick: bool = False) -> list[tuple[str, str, str]]:
+    from sim.geo.hexmap import OPERATIONAL, build_map
+
+    out: list[tuple[str, str, str]] = []
+    t0 = time.perf_counter()
+    build_map(OPERATIONAL)
+    out.append(("map_build_operational", f"{(time.perf_counter() - t0) * 1000:.0f}", "ms"))
+    turns = 20 if quick else 60
+    rules, ai, n_units, m = turn_costs(BENCH_SCENARIO, turns)
+    turn = statistics.median(rules)
+    floor = mesa_floor_ms(m.map.width, m.map.height, n_units, steps=100 if quick else 300)
+    out += [
+        ("units", f"{n_units}", "units"),
+        ("turn_rules", f"{turn:.2f}", "ms"),
+        ("mesa_floor_step", f"{floor:.3f}", "ms"),
+        ("turn_vs_mesa_floor", f"{turn / floor:.2f}", "x"),
+        ("ai_turn_both_sides", f"{statistics.median(ai):.2f}", "ms"),
+        ("game_turn_total", f"{statistics.median([a + b for a, b in zip(rules, ai, strict=True)]):.2f}", "ms"),
+    ]
+    return out
