@@ -13,6 +13,8 @@ import heapq
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
 from sim.units import Unit, other
@@ -63,8 +65,49 @@ def reachable(m: WargameModel, unit: Unit, commit: bool = False) -> dict[int, tu
     key = (unit.uid, unit.hex, commit, bool(m.weather.get("mud")))
     hit = m._reach_cache.get(key)
     if hit is None:
-        hit = m._reach_cache[key] = _search(m, unit, commit, ctx)
+        if ctx["zoc"][unit.hex]:
+            hit = _search(m, unit, commit, ctx)  # leaving a zone of control: the graph below forbids it
+        else:
+            hit = _search_graph(m, unit, commit, ctx)
+        m._reach_cache[key] = hit
     return hit
+
+
+def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
+    """Sparse graph of movement costs (km of effort) for one side and mobility; ZOC hexes have no way out."""
+    key = ("graph", mobility, bool(m.weather.get("mud")))
+    if key in ctx:
+        return ctx[key]
+    hm, p = m.map, m.p
+    n = hm.n
+    src = np.repeat(np.arange(n), 6)
+    k = np.tile(np.arange(6), n)
+    dst = hm.nbr.ravel()
+    on = dst >= 0
+    src, k, dst = src[on], k[on], dst[on]
+    road = hm.road[src, k]
+    river = hm.river[src, k] > 0
+    vehicle = mobility != "foot"
+    mud = 1.0
+    if m.weather.get("mud"):
+        mud = 1.0 / {"foot": p.weather.mud_foot, "wheeled": p.weather.mud_wheeled, "tracked": p.weather.mud_tracked}[mobility]
+    km = hm.spec.hex_km
+    cost = np.where(road > 0, km * np.asarray(p.movement.road_factor)[road], km * ctx["terrain_cost"][dst] * mud)
+    cost = cost + np.where((road == 0) & river, 0.5 * km, 0.0)
+    keep = ~ctx["closed"][dst] & ~ctx["zoc"][src]
+    if vehicle:
+        keep &= ~((road == 0) & (river | m.obstacle[src, k]))
+    graph = csr_matrix((cost[keep], (src[keep], dst[keep])), shape=(n, n))
+    ctx[key] = graph
+    return graph
+
+
+def _search_graph(m: WargameModel, unit: Unit, commit: bool, ctx: dict) -> dict[int, tuple[float, int]]:
+    graph = _step_costs(m, unit.utype.mobility, ctx)
+    budget = allowance_km(m, unit, commit) + 1e-9
+    dist, pred = dijkstra(graph, directed=True, indices=unit.hex, limit=budget, return_predecessors=True)
+    hexes = np.flatnonzero(np.isfinite(dist))
+    return {int(h): (float(dist[h]), int(pred[h]) if pred[h] >= 0 else -1) for h in hexes}
 
 
 def _search(m: WargameModel, unit: Unit, commit: bool, ctx: dict) -> dict[int, tuple[float, int]]:
