@@ -97,9 +97,9 @@ def cmd_map(args) -> int:
 
 
 def _render_state(model, state_cls):
-    from sim.ui.symbols import UnitView
+    from sim.ui.render import UnitMarker
 
-    units = [UnitView(u.hex, u.side, u.utype.symbol, u.utype.size, min(1.0, u.personnel / max(u.utype.personnel, 1)),
+    units = [UnitMarker(u.hex, u.side, u.utype.symbol, u.utype.size, min(1.0, u.personnel / max(u.utype.personnel, 1)),
                       u.uid) for u in model.units.values() if u.alive]
     return state_cls(control=model.control.copy(), units=units)
 

@@ -94,8 +94,8 @@ def _replace(m: WargameModel, side: str, amount: float) -> None:
         u.status.personnel += share
         given += share
     m.books_in[side] += given
-    m.emit("reinforcement", "replacements", side, None, "{side} replacements: {n:.0f} personnel join {k} units.",
-           side="Russian" if side == "ru" else "Ukrainian", n=given, k=len(units))
+    m.emit("reinforcement", "replacements", side, None, "{who} replacements: {n:.0f} personnel join {k} units.",
+           who="Russian" if side == "ru" else "Ukrainian", n=given, k=len(units))
 
 
 def mark_turn_start(m: WargameModel) -> None:

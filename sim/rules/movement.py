@@ -226,8 +226,11 @@ def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
 
 
 def resolve(m: WargameModel) -> None:
-    """Carry out move, commit, withdraw, rotate, reserve and dig-in orders, in the order given."""
-    invalidate(m)
+    """Carry out move, commit, withdraw, rotate, reserve and dig-in orders, in the order given.
+
+    Paths are planned against the ground as it was when the orders were given (the same cached reach the order
+    checks used), so an order accepted is an order carried out, unless interdiction kills the unit on the way.
+    """
     for order in m.turn_orders:
         unit = m.units.get(order.unit)
         if unit is None or not unit.alive:

@@ -56,7 +56,8 @@ def summarise(p, days: list[str], date: dt.date, forced: str | None = None) -> d
         "visibility": float(vis.mean()),
         "blind_days": int((vis <= p.weather.blind_threshold).sum()),
         "blind_share": float((vis <= p.weather.blind_threshold).mean()),
-        "dominant": max(set(days), key=days.count),
+        # ties go to the state seen first: a set of strings would let PYTHONHASHSEED pick, breaking replays
+        "dominant": max(dict.fromkeys(days), key=days.count),
         "mud": flags["mud"] or rainy >= 0.5,
         "leaf_on": flags["leaf_on"],
         "cold": flags["cold"],
