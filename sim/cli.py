@@ -136,7 +136,7 @@ def write_game(model, out: Path) -> None:
     save = {"format": "wargame-save", "version": 1, "scenario": model.scenario.id,
             "scenario_path": str(model.scenario_path) if model.scenario_path else None,
             "seed": model.seed if isinstance(model.seed, int) else None, "parameters": model.overrides,
-            "orders": model.order_log}
+            "orders": model.orders_as_data()}
     (out / "game.json").write_text(json.dumps(save, indent=1))
     (out / "outcome.json").write_text(json.dumps(model.outcome, indent=1))
 

@@ -74,7 +74,7 @@ class WargameModel(mesa.Model):
         self.weather: dict[str, Any] = {}
         self.units: dict[str, Unit] = {}
         self.pending: dict[str, list[Order]] = {s: [] for s in SIDES}
-        self.order_log: list[list[dict]] = []  # orders given in each resolved turn, for saves and replays
+        self.order_log: list[list[Order]] = []  # orders given in each resolved turn, for saves and replays
         self.events: list[Event] = []  # this turn's events
         self.history: list[list[Event]] = []
         self.metrics: list[dict[str, Any]] = []
@@ -124,6 +124,10 @@ class WargameModel(mesa.Model):
         weight = np.fromiter((u.personnel * (0.5 if u.status.in_reserve else 1.0) for u in units), dtype=float,
                              count=len(units))
         return np.bincount(hexes, weights=weight, minlength=self.map.n)
+
+    def orders_as_data(self) -> list[list[dict]]:
+        """Every resolved turn's orders as plain dicts, for saves and replays."""
+        return [[o.to_dict() for o in turn] for turn in self.order_log]
 
     def date_of_turn(self, turn: int) -> dt.date:
         return self.scenario.calendar.start + dt.timedelta(days=turn * self.turn_days)
@@ -190,7 +194,7 @@ class WargameModel(mesa.Model):
             return []
         self.events = []
         orders = [o for s in self.scenario.sides.order for o in self.pending[s]]
-        self.order_log.append([o.to_dict() for o in orders])
+        self.order_log.append(orders)
         self.turn_orders = orders
         for phase in PHASES:
             phase(self)

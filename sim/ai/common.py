@@ -32,14 +32,18 @@ class View:
 
     def step_towards(self, unit: Unit, want_dist: int, avoid: set[int] | None = None) -> int | None:
         """The reachable hex closest to ``want_dist`` hexes from the enemy, cheapest first; None if here is best."""
-        best = reachable(self.m, unit)
-        here = abs(int(self.dist[unit.hex]) - want_dist)
-        options = [(abs(int(self.dist[h]) - want_dist), cost, h) for h, (cost, _) in best.items()
-                   if h != unit.hex and (avoid is None or h not in avoid) and self.own[h] >= 0.5]
-        if not options:
+        reach = reachable(self.m, unit)
+        h = reach.hexes
+        ok = (h != unit.hex) & (self.own[h] >= 0.5)
+        if avoid:
+            ok &= ~np.isin(h, list(avoid))
+        h = h[ok]
+        if h.size == 0:
             return None
-        choice = min(options)
-        return choice[2] if choice[0] < here else None
+        gap = np.abs(self.dist[h] - want_dist)
+        best = int(np.lexsort((h, reach.dist[h], gap))[0])
+        here = abs(int(self.dist[unit.hex]) - want_dist)
+        return int(h[best]) if gap[best] < here else None
 
 
 def ring_hexes(m, hid: int, radius: int) -> np.ndarray:

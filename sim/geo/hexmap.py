@@ -252,8 +252,16 @@ class HexMap:
         return float(math.hypot(self.x_km[a] - self.x_km[b], self.y_km[a] - self.y_km[b]))
 
     def distances_from(self, hid: int) -> np.ndarray:
-        """Hex distances from one hex to every hex, as an (n,) int array."""
-        return hg.distance_arrays(self.q, self.r, self.q[hid], self.r[hid])
+        """Hex distances from one hex to every hex, as a read-only (n,) int array (cached: units seldom move)."""
+        cache = self.__dict__.setdefault("_distance_cache", {})
+        hit = cache.get(hid)
+        if hit is None:
+            if len(cache) > 4096:
+                cache.clear()
+            hit = hg.distance_arrays(self.q, self.r, self.q[hid], self.r[hid])
+            hit.flags.writeable = False
+            cache[hid] = hit
+        return hit
 
     def neighbours(self, hid: int) -> list[int]:
         """On-map neighbours of a hex, in DIRECTIONS order."""

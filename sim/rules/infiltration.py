@@ -118,17 +118,26 @@ def cross(m: WargameModel) -> None:
         detected = min(n, det_groups * g)
         unit.status.personnel -= n  # they leave the unit: now in the field
         batches.append((order, unit, defender, n, g, vehicle, pdet, detected))
-    # strikes: each defending side's pool serves all detected groups at once, vehicles and larger groups first
+    # strikes: each defending side's pool serves all detected groups at once, vehicles before men on foot
     for defender in ("ru", "ua"):
         mine = [b for b in batches if b[2] == defender]
         if not mine:
             continue
-        mine.sort(key=lambda b: (b[5] == "none", -b[4]))
         pool = m.strike_pools[defender]
-        for order, unit, _, n, g, vehicle, pdet, detected in mine:
+        share: dict[int, float] = {}
+        for mounted in (True, False):
+            tier = [i for i, b in enumerate(mine) if (b[5] != "none") == mounted]
+            if not tier:
+                continue
+            hexes = np.array([mine[i][0].target for i in tier])
+            wanted = np.array([mine[i][7] for i in tier], dtype=float)
             target = np.zeros(m.map.n)
-            target[order.target] = detected
-            expected = float(pool.allocate(target)[order.target])
+            np.add.at(target, hexes, wanted)
+            kills = pool.allocate(target)
+            for i, h, w in zip(tier, hexes, wanted, strict=True):
+                share[i] = float(kills[h]) * w / target[h] if target[h] > 0 else 0.0
+        for i, (order, unit, _, n, g, vehicle, pdet, detected) in enumerate(mine):
+            expected = share[i]
             killed = int(m.rng.binomial(detected, min(1.0, expected / detected))) if detected else 0
             survivors = n - killed
             a = 0 if unit.side == "ru" else 1
@@ -172,9 +181,10 @@ def clear(m: WargameModel) -> None:
                                                                    * np.minimum(ratio, 5.0)))
         inf_exp = np.maximum(inf_exp, 0.0)
         kill_p = np.where(found > 0, np.clip((drone_exp + inf_exp) / np.maximum(found, 1), 0, 1), 0.0)
-        killed = m.rng.binomial(found, kill_p)
+        # found is drawn from the rounded presence (1.5 hidden -> 2 to find): never kill more than are there
+        killed = np.minimum(m.rng.binomial(found, kill_p), pres[hexes])
         drone_part = np.where(drone_exp + inf_exp > 0, drone_exp / np.maximum(drone_exp + inf_exp, 1e-9), 0.0)
-        by_drones = np.round(killed * drone_part)
+        by_drones = np.minimum(np.round(killed * drone_part), killed)
         # hunger: presence beyond its own supply wastes away
         unsupplied = m.supply_ratio[a, hexes] < p.supply.op_encircled
         starve = np.where(unsupplied, pres[hexes] * p.infiltration.unsupplied_attrition * days, 0.0)

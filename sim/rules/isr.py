@@ -44,22 +44,29 @@ class StrikePool:
         self.reach = np.array(reach, dtype=bool).reshape(len(self.units), m.map.n)
 
     def allocate(self, detected: np.ndarray) -> np.ndarray:
-        """Spend capacity on ``detected`` targets per hex; return the expected kills per hex."""
-        remaining = detected.astype(float).copy()
-        kills = np.zeros_like(remaining)
-        for i in range(len(self.units)):
-            cap = self.capacity[i]
-            if cap <= 0:
-                continue
-            targets = np.where(self.reach[i], remaining, 0.0)
+        """Spend capacity on ``detected`` targets per hex; return the expected kills per hex.
+
+        Units are served in a fixed order; each spreads what it has over the targets it can reach in proportion
+        to their size. Only hexes with targets are touched, so a turn's few target hexes cost little.
+        """
+        kills = np.zeros(detected.shape, dtype=float)
+        idx = np.flatnonzero(detected > 0)
+        if idx.size == 0 or not len(self.units):
+            return kills
+        remaining = detected[idx].astype(float)
+        got_total = np.zeros(idx.size)
+        reach = self.reach[:, idx]
+        for i in np.flatnonzero(self.capacity > 0):
+            targets = np.where(reach[i], remaining, 0.0)
             total = targets.sum()
             if total <= 0:
                 continue
-            use = min(cap, total)
+            use = min(self.capacity[i], total)
             got = targets * (use / total)
-            kills += got
+            got_total += got
             remaining -= got
             self.capacity[i] -= use
+        kills[idx] = got_total
         return kills
 
     def spend_on(self, unit_index: int, hid: int, targets: float) -> float:

@@ -9,7 +9,7 @@ infiltration or an assault), and must stop on entering a hex next to a hex the e
 
 from __future__ import annotations
 
-import heapq
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,6 +17,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
+from sim.rules.graph import links, movement_graph
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
@@ -59,99 +60,74 @@ def _context(m: WargameModel, side: str) -> dict:
     return ctx
 
 
-def reachable(m: WargameModel, unit: Unit, commit: bool = False) -> dict[int, tuple[float, int]]:
+class Reach(Mapping):
+    """Where a unit can get to this turn: maps hex -> (cost in km of effort, previous hex on the way).
+
+    Backed by the Dijkstra arrays, so asking whether a hex is in reach costs nothing and no dict is built.
+    """
+
+    def __init__(self, dist: np.ndarray, prev: np.ndarray, start: int):
+        self.dist, self.prev, self.start = dist, prev, start
+        self.hexes = np.flatnonzero(np.isfinite(dist))
+
+    def __contains__(self, hid) -> bool:
+        return isinstance(hid, int | np.integer) and 0 <= hid < self.dist.size and bool(np.isfinite(self.dist[hid]))
+
+    def __getitem__(self, hid) -> tuple[float, int]:
+        if hid not in self:
+            raise KeyError(hid)
+        return (0.0, -1) if hid == self.start else (float(self.dist[hid]), int(self.prev[hid]))
+
+    def __iter__(self):
+        return (int(h) for h in self.hexes)
+
+    def __len__(self) -> int:
+        return int(self.hexes.size)
+
+
+def reachable(m: WargameModel, unit: Unit, commit: bool = False) -> Reach:
     """Hexes the unit can reach this turn: {hex: (cost km, previous hex)}; its own hex costs 0."""
     ctx = _context(m, unit.side)
     key = (unit.uid, unit.hex, commit, bool(m.weather.get("mud")))
     hit = m._reach_cache.get(key)
     if hit is None:
-        if ctx["zoc"][unit.hex]:
-            hit = _search(m, unit, commit, ctx)  # leaving a zone of control: the graph below forbids it
-        else:
-            hit = _search_graph(m, unit, commit, ctx)
-        m._reach_cache[key] = hit
+        graph = _step_costs(m, unit.utype.mobility, ctx)
+        n = m.map.n
+        budget = allowance_km(m, unit, commit) + 1e-9
+        dist, pred = dijkstra(graph, directed=True, indices=unit.hex + n, limit=budget, return_predecessors=True)
+        dist = dist[:n].copy()
+        dist[unit.hex] = 0.0
+        hit = m._reach_cache[key] = Reach(dist, pred[:n] - n, unit.hex)  # entry's predecessor: previous hex's exit
     return hit
 
 
 def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
-    """Sparse graph of movement costs (km of effort) for one side and mobility; ZOC hexes have no way out."""
+    """Movement costs (km of effort) for one side and mobility as a graph with two nodes per hex.
+
+    Node h is where a unit enters hex h and node h + n where it leaves it. Entering costs the step; passing from
+    entry to exit is free except in a zone of control, which has no way through: a unit that enters one stops.
+    A unit starting there begins at its exit node, so it may always leave.
+    """
     key = ("graph", mobility, bool(m.weather.get("mud")))
     if key in ctx:
         return ctx[key]
     hm, p = m.map, m.p
-    n = hm.n
-    src = np.repeat(np.arange(n), 6)
-    k = np.tile(np.arange(6), n)
-    dst = hm.nbr.ravel()
-    on = dst >= 0
-    src, k, dst = src[on], k[on], dst[on]
-    road = hm.road[src, k]
-    river = hm.river[src, k] > 0
-    vehicle = mobility != "foot"
+    lk = links(hm)
     mud = 1.0
     if m.weather.get("mud"):
         mud = 1.0 / {"foot": p.weather.mud_foot, "wheeled": p.weather.mud_wheeled, "tracked": p.weather.mud_tracked}[mobility]
     km = hm.spec.hex_km
-    cost = np.where(road > 0, km * np.asarray(p.movement.road_factor)[road], km * ctx["terrain_cost"][dst] * mud)
-    cost = cost + np.where((road == 0) & river, 0.5 * km, 0.0)
-    keep = ~ctx["closed"][dst] & ~ctx["zoc"][src]
-    if vehicle:
-        keep &= ~((road == 0) & (river | m.obstacle[src, k]))
-    graph = csr_matrix((cost[keep], (src[keep], dst[keep])), shape=(n, n))
+    off_road = lk.road == 0
+    cost = np.where(off_road, km * ctx["terrain_cost"][lk.dst] * mud, km * np.asarray(p.movement.road_factor)[lk.road])
+    cost = cost + np.where(off_road & lk.river, 0.5 * km, 0.0)
+    closed = ctx["closed"][lk.dst]
+    if mobility != "foot":
+        closed = closed | (off_road & (lk.river | m.obstacle[lk.src, lk.k]))
+    cost[closed] = np.inf
+    through = np.where(ctx["zoc"], np.inf, 1e-12)
+    graph = movement_graph(hm).with_weights(np.concatenate([cost, through]))
     ctx[key] = graph
     return graph
-
-
-def _search_graph(m: WargameModel, unit: Unit, commit: bool, ctx: dict) -> dict[int, tuple[float, int]]:
-    graph = _step_costs(m, unit.utype.mobility, ctx)
-    budget = allowance_km(m, unit, commit) + 1e-9
-    dist, pred = dijkstra(graph, directed=True, indices=unit.hex, limit=budget, return_predecessors=True)
-    hexes = np.flatnonzero(np.isfinite(dist))
-    return {int(h): (float(dist[h]), int(pred[h]) if pred[h] >= 0 else -1) for h in hexes}
-
-
-def _search(m: WargameModel, unit: Unit, commit: bool, ctx: dict) -> dict[int, tuple[float, int]]:
-    hm, p = m.map, m.p
-    mob = unit.utype.mobility
-    vehicle = mob != "foot"
-    mud = 1.0
-    if m.weather.get("mud"):
-        mud = 1.0 / {"foot": p.weather.mud_foot, "wheeled": p.weather.mud_wheeled, "tracked": p.weather.mud_tracked}[mob]
-    road_factor = p.movement.road_factor
-    budget = allowance_km(m, unit, commit)
-    km = hm.spec.hex_km
-    start = unit.hex
-    best: dict[int, tuple[float, int]] = {start: (0.0, -1)}
-    heap = [(0.0, start)]
-    nbr, road, river = hm.nbr, hm.road, hm.river
-    closed, zoc, tcost = ctx["closed"], ctx["zoc"], ctx["terrain_cost"]
-    obstacle = m.obstacle
-    while heap:
-        cost, h = heapq.heappop(heap)
-        if cost > best[h][0]:
-            continue
-        if h != start and zoc[h]:
-            continue  # entered an enemy zone of control: stop here
-        for k in range(6):
-            nb = int(nbr[h, k])
-            if nb < 0 or closed[nb]:
-                continue
-            rc = int(road[h, k])
-            if rc:
-                step = km * road_factor[rc]
-            else:
-                step = km * tcost[nb] * mud
-                if river[h, k]:
-                    if vehicle:
-                        continue
-                    step += km * 0.5
-            if vehicle and obstacle[h, k] and not rc:
-                continue
-            new = cost + step
-            if new <= budget + 1e-9 and (nb not in best or new < best[nb][0] - 1e-12):
-                best[nb] = (new, h)
-                heapq.heappush(heap, (new, nb))
-    return best
 
 
 def path_to(best: dict[int, tuple[float, int]], dest: int) -> list[int]:
@@ -209,20 +185,19 @@ def distance_to_enemy(m: WargameModel, side: str) -> np.ndarray:
 
 def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
     """Best hex to fall back to: farther from the enemy, own-held, preferring prepared lines, then closeness."""
-    best = reachable(m, unit)
+    reach = reachable(m, unit)
     dist = distance_to_enemy(m, unit.side)
     here = dist[unit.hex]
-    own = m.held(unit.side)
     s = 0 if unit.side == "ru" else 1
-    options = []
-    for h, (cost, _) in best.items():
-        if h == unit.hex or not own[h] or dist[h] <= here:
-            continue
-        fort_bonus = 3 if m.fort[h] > 0 and m.fort_side[h] in (-1, s) else 0
-        options.append((-(fort_bonus + min(dist[h] - here, 3)), cost, h))
-    if not options:
+    h = reach.hexes
+    ok = (h != unit.hex) & m.held(unit.side)[h] & (dist[h] > here)
+    h = h[ok]
+    if h.size == 0:
         return None
-    return min(options)[2]
+    fort_bonus = np.where((m.fort[h] > 0) & np.isin(m.fort_side[h], (-1, s)), 3, 0)
+    score = -(fort_bonus + np.minimum(dist[h] - here, 3))
+    order = np.lexsort((h, reach.dist[h], score))  # best score, then cheapest, then lowest id
+    return int(h[order[0]])
 
 
 def resolve(m: WargameModel) -> None:

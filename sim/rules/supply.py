@@ -15,23 +15,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra, maximum_flow
 
+from sim.rules.graph import link_graph, links
 from sim.units import SIDES, other
 
 if TYPE_CHECKING:
     from sim.model import WargameModel
-
-
-def _edges(m: WargameModel):
-    cached = getattr(m.map, "_supply_edges", None)
-    if cached is None:
-        nbr = m.map.nbr
-        src = np.repeat(np.arange(m.map.n), 6)
-        dst = nbr.ravel()
-        ok = dst >= 0
-        road = m.map.road.ravel()[ok]
-        cached = (src[ok], dst[ok], road)
-        m.map._supply_edges = cached
-    return cached
 
 
 def open_hexes(m: WargameModel, side: str) -> np.ndarray:
@@ -44,13 +32,13 @@ def trace(m: WargameModel, side: str) -> tuple[np.ndarray, np.ndarray]:
     p = m.p.supply
     s = 0 if side == "ru" else 1
     n = m.map.n
-    src, dst, road = _edges(m)
+    lk = links(m.map)
     ok = open_hexes(m, side)
-    keep = ok[src] & ok[dst]
     x_enemy = m.interdiction[1 - s]
-    length = np.where(road > 0, 1.0, p.offroad_factor) * m.map.spec.hex_km / p.decay_km
-    weight = length - p.interdiction_weight * np.log1p(-np.minimum(x_enemy[dst], 0.95))
-    graph = csr_matrix((weight[keep] + 1e-9, (src[keep], dst[keep])), shape=(n, n))
+    length = np.where(lk.road > 0, 1.0, p.offroad_factor) * m.map.spec.hex_km / p.decay_km
+    weight = length - p.interdiction_weight * np.log1p(-np.minimum(x_enemy[lk.dst], 0.95)) + 1e-9
+    weight[~(ok[lk.src] & ok[lk.dst])] = np.inf
+    graph = link_graph(m.map).with_weights(weight)
     sources = m.supply_sources[side]
     sources = sources[ok[sources]]
     if sources.size == 0:
@@ -58,36 +46,60 @@ def trace(m: WargameModel, side: str) -> tuple[np.ndarray, np.ndarray]:
     dist = dijkstra(graph, directed=True, indices=sources, min_only=True)
     ratio = np.exp(-dist)
     ratio[~np.isfinite(dist)] = 0.0
-    _, labels = connected_components(graph, directed=False)
-    fed = np.unique(labels[sources])
-    pocket = np.where(ok & ~np.isin(labels, fed), labels, -1).astype(np.int32)
+    pocket = np.full(n, -1, dtype=np.int32)
+    cut_off = np.flatnonzero(ok & ~np.isfinite(dist))
+    if cut_off.size:
+        inside = np.zeros(n, dtype=bool)
+        inside[cut_off] = True
+        keep = inside[lk.src] & inside[lk.dst]
+        sub = csr_matrix((np.ones(int(keep.sum())), (lk.src[keep], lk.dst[keep])), shape=(n, n))
+        _, labels = connected_components(sub, directed=False)
+        pocket[cut_off] = labels[cut_off]
     return ratio, pocket
 
 
-def corridor_width(m: WargameModel, side: str, region: np.ndarray) -> int:
-    """Fewest open hexes whose loss would cut ``region`` (hex ids) off from the side's sources."""
-    n = m.map.n
-    src, dst, _ = _edges(m)
+def corridor_width(m: WargameModel, side: str, region: np.ndarray, ratio: np.ndarray | None = None) -> int:
+    """Fewest open hexes whose loss would cut ``region`` (hex ids) off from well-supplied ground nearby.
+
+    The cut is sought within `supply.corridor_radius_km` of the region: the corridor is a local feature, and a
+    local graph keeps this a fraction of a millisecond.
+    """
+    p = m.p.supply
+    hm = m.map
+    n = hm.n
     ok = open_hexes(m, side)
-    keep = ok[src] & ok[dst]
+    radius = max(2, round(p.corridor_radius_km / hm.spec.hex_km))
+    dist = np.full(n, radius + 1, dtype=np.int64)
+    dist[region] = 0
+    frontier = np.zeros(n, dtype=bool)
+    frontier[region] = True
+    for d in range(1, radius + 1):
+        reached = np.zeros(n + 1, dtype=bool)
+        reached[hm.nbr[frontier & ok].ravel()] = True
+        frontier = reached[:-1] & (dist > d) & ok
+        dist[frontier] = d
+    well_fed = ok if ratio is None else ok & (ratio >= p.strained)
+    outer = ((dist == radius) & well_fed) | np.isin(np.arange(n), m.supply_sources[side]) & (dist <= radius) & ok
+    if not outer.any():
+        return 0
+    local = np.flatnonzero((dist <= radius) & ok)
+    k = local.size
+    index = np.full(n, -1, dtype=np.int64)
+    index[local] = np.arange(k)
+    lk = links(hm)
+    keep = (index[lk.src] >= 0) & (index[lk.dst] >= 0)
+    a, b = index[lk.src[keep]], index[lk.dst[keep]]
     big = 10_000
-    inside = np.zeros(n, dtype=bool)
-    inside[region] = True
-    sources = m.supply_sources[side]
-    sources = sources[ok[sources]]
-    split_cap = np.where(inside, big, 1)
-    rows = [np.arange(n), src[keep] + n]
-    cols = [np.arange(n) + n, dst[keep]]
-    caps = [np.where(ok, split_cap, 0), np.full(int(keep.sum()), big)]
-    s_node, t_node = 2 * n, 2 * n + 1
-    rows += [np.full(sources.size, s_node), region + n]
-    cols += [sources, np.full(region.size, t_node)]
-    caps += [np.full(sources.size, big), np.full(region.size, big)]
-    graph = csr_matrix((np.concatenate(caps).astype(np.int32),
-                        (np.concatenate(rows), np.concatenate(cols))), shape=(2 * n + 2, 2 * n + 2))
+    inner = np.zeros(k, dtype=bool)
+    inner[index[region[index[region] >= 0]]] = True
+    starts, ends = index[np.flatnonzero(outer)], index[region[index[region] >= 0]]
+    s_node, t_node = 2 * k, 2 * k + 1
+    rows = np.concatenate([np.arange(k), a + k, np.full(starts.size, s_node), ends + k])
+    cols = np.concatenate([np.arange(k) + k, b, starts, np.full(ends.size, t_node)])
+    caps = np.concatenate([np.where(inner, big, 1), np.full(a.size, big), np.full(starts.size + ends.size, big)])
+    graph = csr_matrix((caps.astype(np.int32), (rows, cols)), shape=(2 * k + 2, 2 * k + 2))
     graph.sum_duplicates()
-    flow = maximum_flow(graph, s_node, t_node).flow_value
-    return int(min(flow, big))
+    return int(min(maximum_flow(graph, s_node, t_node).flow_value, big))
 
 
 def resolve(m: WargameModel) -> None:
@@ -120,7 +132,7 @@ def resolve(m: WargameModel) -> None:
                                       "personnel": float(sum(u.personnel for u in units)), "corridor_km": 0.0})
         if threatened:
             region = np.unique(np.array(threatened, dtype=np.int64))
-            width = corridor_width(m, side, region)
+            width = corridor_width(m, side, region, ratio)
             m.pocket_info.append({"side": side, "hexes": int(region.size), "area_km2": float(region.size * m.map.area_km2),
                                   "units": sum(1 for u in m.side_units(side) if u.status.supply == "op_encircled"),
                                   "personnel": float(sum(u.personnel for u in m.side_units(side)

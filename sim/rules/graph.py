@@ -1,0 +1,78 @@
+"""Fixed sparse-graph structures over the hex map whose edge weights change every turn.
+
+Movement and supply run Dijkstra each turn on graphs whose links never change, only their costs. Building the
+compressed sparse structure once per map and refilling its weights (np.inf closes a link) keeps each turn's
+graph to one array copy instead of a sort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+
+@dataclass(frozen=True)
+class Links:
+    """Every directed link between neighbouring hexes: source, direction, destination, road class, river."""
+
+    src: np.ndarray
+    k: np.ndarray
+    dst: np.ndarray
+    road: np.ndarray
+    river: np.ndarray
+
+
+class FixedGraph:
+    """A CSR structure for edges (rows, cols) given once; `with_weights(data)` takes data in that edge order."""
+
+    def __init__(self, rows: np.ndarray, cols: np.ndarray, n_nodes: int):
+        order = np.lexsort((cols, rows))
+        self.order = order
+        self.indices = cols[order].astype(np.int32)
+        self.indptr = np.searchsorted(rows[order], np.arange(n_nodes + 1)).astype(np.int32)
+        self.n_nodes = n_nodes
+
+    def with_weights(self, data: np.ndarray) -> csr_matrix:
+        return csr_matrix((data[self.order], self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
+
+
+def links(hexmap) -> Links:
+    """The map's directed links, computed once per map (and again if its link arrays are replaced)."""
+    key = (id(hexmap.nbr), id(hexmap.road), id(hexmap.river))
+    cached = getattr(hexmap, "_links", None)
+    if cached is None or getattr(hexmap, "_links_key", None) != key:
+        hexmap._links_key = key
+        hexmap._movement_graph = hexmap._link_graph = None
+        n = hexmap.n
+        src = np.repeat(np.arange(n), 6)
+        k = np.tile(np.arange(6), n)
+        dst = np.asarray(hexmap.nbr).ravel().astype(np.int64)
+        on = dst >= 0
+        src, k, dst = src[on], k[on], dst[on]
+        cached = Links(src, k, dst, np.asarray(hexmap.road)[src, k].astype(np.int64),
+                       np.asarray(hexmap.river)[src, k] > 0)
+        hexmap._links = cached
+    return cached
+
+
+def movement_graph(hexmap) -> FixedGraph:
+    """Two nodes per hex (entry h, exit h + n): links run exit -> entry, and each hex entry -> exit."""
+    lk, n = links(hexmap), hexmap.n
+    cached = getattr(hexmap, "_movement_graph", None)
+    if cached is None:
+        hexes = np.arange(n)
+        cached = FixedGraph(np.concatenate([lk.src + n, hexes]), np.concatenate([lk.dst, hexes + n]), 2 * n)
+        hexmap._movement_graph = cached
+    return cached
+
+
+def link_graph(hexmap) -> FixedGraph:
+    """One node per hex, one edge per directed link."""
+    lk = links(hexmap)
+    cached = getattr(hexmap, "_link_graph", None)
+    if cached is None:
+        cached = FixedGraph(lk.src, lk.dst, hexmap.n)
+        hexmap._link_graph = cached
+    return cached
