@@ -55,16 +55,21 @@ class MapSection(Strict):
     box: tuple[float, float, float, float] | None = Field(None, description="lon_min, lat_min, lon_max, lat_max")
     hex_km: Annotated[float, Field(gt=0.1, le=10.0)] | None = None
 
+    @field_validator("box")
+    @classmethod
+    def _box(cls, box):
+        if box is not None:
+            lon_min, lat_min, lon_max, lat_max = box
+            if not (lon_min < lon_max and lat_min < lat_max):
+                raise ValueError("expected [lon_min, lat_min, lon_max, lat_max] with min < max")
+            if not (lon_min >= 35.0 and lon_max <= 39.5 and lat_min >= 46.5 and lat_max <= 50.0):
+                raise ValueError("the box must lie within the region the map facts cover (35-39.5 E, 46.5-50 N)")
+        return box
+
     @model_validator(mode="after")
     def _one_source(self):
         if self.base is None and (self.box is None or self.hex_km is None):
             raise ValueError("give either base = 'operational' | 'tactical', or both box and hex_km")
-        if self.box is not None:
-            lon_min, lat_min, lon_max, lat_max = self.box
-            if not (lon_min < lon_max and lat_min < lat_max):
-                raise ValueError("box must be [lon_min, lat_min, lon_max, lat_max] with min < max")
-            if not (lon_min >= 35.0 and lon_max <= 39.5 and lat_min >= 46.5 and lat_max <= 50.0):
-                raise ValueError("box must lie within the region the map facts cover (35-39.5 E, 46.5-50 N)")
         return self
 
 
@@ -271,7 +276,8 @@ class Scenario(Strict):
             seen.add(u.id)
             utype = unit_types()[u.type]
             if utype.scale != self.scale:
-                problems.append(f"{where}.type: {u.type!r} is a {utype.scale} unit, expected a {self.scale} one")
+                problems.append(f"{where}.type: {u.type!r} is {'an' if utype.scale[0] in 'aeiou' else 'a'} {utype.scale} unit, expected a "
+                                f"{self.scale} one (see sim/data/unit_types.toml)")
         end = self.calendar.end
         for i, r in enumerate(self.reinforcements):
             if not (self.calendar.start <= r.arrive <= end):
@@ -300,6 +306,15 @@ class Scenario(Strict):
         return self
 
 
+# Regular expressions of the schema, said in words.
+_PATTERNS = {
+    r"^[a-z0-9][a-z0-9-]*$": "expected lower-case letters, digits and hyphens, e.g. 'pokrovsk-2025'",
+    r"^[A-Za-z0-9_.-]+$": "expected letters, digits, '_', '.' or '-' with no spaces, e.g. 'ru-ad-01'",
+}
+LOCATION_HELP = ('expected a place name ("Pokrovsk"), a [lat, lon] pair ([48.28, 37.18]), an explicit hex '
+                 '({ col = 10, row = 4 }) or a map edge ("edge:west")')
+
+
 def _describe_error(err: dict) -> list[str]:
     loc = ".".join(str(p) for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
     msg = err["msg"]
@@ -309,19 +324,51 @@ def _describe_error(err: dict) -> list[str]:
         msg = "unknown field (check its spelling; see docs/scenario-format.md)"
     elif err["type"] == "missing":
         msg = "required field is missing"
+    elif err["type"] == "string_pattern_mismatch":
+        msg = _PATTERNS.get(str((err.get("ctx") or {}).get("pattern")), msg)
     lines = msg.split("\n")
-    if len(lines) > 1:  # cross-checks already carry their own field paths
-        return lines
+    if len(lines) > 1 or (not loc and err["type"] == "value_error"):
+        return lines  # cross-checks already carry their own field paths
     got = err.get("input")
-    shown = "" if err["type"] in ("missing", "extra_forbidden") or isinstance(got, dict | list) else f" (got {got!r})"
+    shown = ("" if err["type"] in ("missing", "extra_forbidden") or err["type"] == "value_error" and repr(got) in msg
+             or isinstance(got, dict | list) and err["type"] != "location" else f" (got {got!r})")
     return [f"{loc or '(top level)'}: {msg}{shown}"]
 
 
 _UNION_TAGS = {"str", "tuple[float, float]", "HexRef", "function-after", "constrained-float", "int", "float"}
 
 
+def _union_split(loc: tuple) -> int | None:
+    return next((k for k, p in enumerate(loc) if p in ("str", "HexRef") or (isinstance(p, str) and "tuple[" in p)),
+                None)
+
+
+def _location_errors(errors: list[dict]) -> list[dict]:
+    """A Location error comes once per union member (name, [lat, lon], {col, row}): keep only the member that
+    matches the kind of value given, or one "expected a place ..." line when none does."""
+    given: dict[tuple, Any] = {}
+    for err in errors:
+        i = _union_split(err["loc"])
+        if i is not None and err["loc"][i] == "str" and len(err["loc"]) == i + 1:
+            given[err["loc"][:i]] = err.get("input")
+    out = []
+    for err in errors:
+        i = _union_split(err["loc"])
+        if i is None or err["loc"][:i] not in given:
+            out.append(err)
+            continue
+        value, member = given[err["loc"][:i]], err["loc"][i]
+        if isinstance(value, str) and member == "str" or isinstance(value, dict) and member == "HexRef" or (
+                isinstance(value, list) and len(value) == 2 and member.startswith("tuple")):
+            out.append(err)
+        elif not (isinstance(value, str | dict) or isinstance(value, list) and len(value) == 2):
+            out.append({"loc": err["loc"][:i], "type": "location", "msg": LOCATION_HELP, "input": value})
+    return out
+
+
 def _dedupe_union(errors: list[dict]) -> list[dict]:
     """A Location error is reported once per union member; keep one line per field path."""
+    errors = _location_errors(errors)
     seen, out = set(), []
     for err in errors:
         key = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
@@ -339,10 +386,13 @@ def parse_scenario(path: str | Path) -> Scenario:
         raw = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(path, [f"cannot read the file: {exc.strerror}"]) from None
+    if not raw.strip():
+        raise ScenarioError(path, ["the file is empty; expected a scenario (see docs/scenario-format.md)"])
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ScenarioError(path, ["the file is not UTF-8 text"]) from None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(path, [f"the file is not UTF-8 text (byte {exc.start}, line {line}); save it as UTF-8"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(path, [f"malformed TOML: {exc}"]) from None
     try:

@@ -93,14 +93,21 @@ def populate(m: WargameModel) -> None:
     path = m.scenario_path or Path(f"{sc.id}.toml")
 
     # start control
+    control_known = True
     if sc.start.control:
         from sim.geo.frontline import read_control_csv
 
         control_path = path.parent / sc.start.control
         try:
             m.control[:] = read_control_csv(control_path, hm)
+        except FileNotFoundError:
+            control_known = False
+            bad.items.append(f"start.control: no such file {control_path}; expected a control CSV, with a path "
+                             "relative to the scenario file (derive one with python -m sim.geo.frontline)")
         except (OSError, ValueError) as exc:
-            bad.items.append(f"start.control: cannot use {control_path}: {exc}")
+            control_known = False
+            text = str(exc) if str(exc).startswith(str(control_path)) else f"cannot use {control_path}: {exc}"
+            bad.items.append(f"start.control: {text}")
     else:
         m.control[:] = sc.start.default_control
 
@@ -151,7 +158,7 @@ def populate(m: WargameModel) -> None:
     # units
     hi = m.p.control.contested_high
     for i, entry in enumerate(sc.units):
-        _place_unit(m, entry, f"units.{i}", bad, hi)
+        _place_unit(m, entry, f"units.{i}", bad, hi if control_known else 2.0)  # no side check without control
 
     # presence already on the ground (infiltrators inside a town at the start)
     for i, pr in enumerate(sc.start.presence):

@@ -46,6 +46,8 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     # formed assaults for the units with the best odds, as many as the effort split allows
     assault_options = []
     for u in active:
+        if u.status.in_reserve:
+            continue  # the rules refuse assaults from reserve ("commit it first")
         best = None
         for nb in m.map.nbr[u.hex]:
             nb = int(nb)
@@ -73,8 +75,10 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             continue
         h = int(near[np.argmax(scores[near] / np.maximum(m.map.distances_from(u.hex)[near], 1))])
         n = max(1.0, u.personnel * p.commit_share * min(skill, 1.2))
-        n = min(n, u.personnel * m.p.infiltration.max_commit_share)
-        out.append((Infiltrate(u.uid, h, personnel=float(round(n))),
+        n = min(round(n), int(u.personnel * m.p.infiltration.max_commit_share))  # round within the legal cap
+        if n < 1:
+            continue  # a remnant too small to send anyone
+        out.append((Infiltrate(u.uid, h, personnel=float(n)),
                     f"{u.name} infiltrates {m.hex_label(h)}: garrison there ~{v.enemy_garrison[h]:.0f}, "
                     f"Ukrainian drone coverage {m.isr[v.e, h]:.2f}, control {m.control[h]:.2f}"))
     # feed the rear forward; drones just behind the line; fires in range of the front

@@ -44,7 +44,9 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
                      f"{relief.name} relieves it")
                 continue
         # clear infiltrators next door: assault where the odds are good, else counter-infiltrate
-        near = [int(h) for h in m.map.nbr[u.hex] if h >= 0 and ru_presence[h] > 0.5]
+        # neighbours Ukraine holds outright are cleared by their garrison; orders may only target the others
+        near = [int(h) for h in m.map.nbr[u.hex]
+                if h >= 0 and ru_presence[h] > 0.5 and v.own[h] < m.p.control.contested_high]
         near += [u.hex] if ru_presence[u.hex] > 0.5 else []
         if near:
             h = max(near, key=lambda h: (ru_presence[h], -h))

@@ -69,7 +69,10 @@ def reinforce(m: WargameModel) -> None:
         if start <= r.arrive < end and r.id not in m.units:
             hid = resolve_location(m.map, r.at)[0]
             if m.own_share(r.side)[hid] <= 1.0 - m.p.control.contested_high:
-                continue  # its arrival point is lost; it does not arrive
+                m.emit("reinforcement", "arrival_lost", r.side, hid,
+                       "{unit} cannot arrive: its arrival point {at} is in enemy hands.",
+                       unit=r.name or r.id, at=m.hex_label(hid))
+                continue
             u = add_unit(m, r, hid)
             m.emit("reinforcement", "arrival", u.side, hid, "{unit} arrives at {at} with {n:.0f} personnel.",
                    unit=u.name, at=m.hex_label(hid), n=u.personnel)

@@ -33,7 +33,9 @@ def prepare(m: WargameModel) -> None:
 
 
 def resolve(m: WargameModel) -> None:
+    """Strike orders resolve together against the concealment the targets had at the start of the phase."""
     p = m.p
+    cover = {side: concealment(m, side) for side in ("ru", "ua")}
     for order in [o for o in m.turn_orders if isinstance(o, Strike) and o.mode == "strike"]:
         unit = m.units.get(order.unit)
         if unit is None or not unit.alive:
@@ -50,7 +52,7 @@ def resolve(m: WargameModel) -> None:
         s = 0 if side == "ru" else 1
         level = int(m.fort[t])
         seen_share = min(1.0, float(m.isr[s, t]) * m.weather["visibility"]
-                         * float(concealment(m, enemy)[t]) / p.fortification.multiplier[level])
+                         * float(cover[enemy][t]) / p.fortification.multiplier[level])
         expected = pool.spend_on(idx, t, people * seen_share * 0.5)
         killed = float(m.rng.poisson(expected)) if expected > 0 else 0.0
         killed = min(killed, people * 0.3)

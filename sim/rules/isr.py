@@ -39,7 +39,7 @@ class StrikePool:
             if ut.fires_per_day > 0:
                 cap += ut.fires_per_day * days * p.fires.extra.p_hit
             caps.append(cap * min(1.0, u.personnel / max(ut.personnel, 1)))
-            reach.append(m.map.distances_from(u.hex) * m.map.spec.hex_km <= max(ut.range_km, m.map.spec.hex_km))
+            reach.append(within(m.map, u.hex, max(ut.range_km, m.map.spec.hex_km)))
         self.capacity = np.array(caps, dtype=float)
         self.reach = np.array(reach, dtype=bool).reshape(len(self.units), m.map.n)
 
@@ -76,6 +76,35 @@ class StrikePool:
         return use
 
 
+def within(hexmap, hid: int, km: float) -> np.ndarray:
+    """Read-only mask of hexes within ``km`` of hex ``hid`` (cached on the map: units seldom move)."""
+    cache = hexmap.__dict__.setdefault("_within_cache", {})
+    key = (hid, km)
+    hit = cache.get(key)
+    if hit is None:
+        if len(cache) > 4096:
+            cache.clear()
+        hit = hexmap.distances_from(hid) * hexmap.spec.hex_km <= km
+        hit.flags.writeable = False
+        cache[key] = hit
+    return hit
+
+
+def _decay(hexmap, hid: int, decay_km: float, range_km: float) -> np.ndarray:
+    """exp(-d / L) within range, 0 beyond: the shape of one drone unit's coverage (cached on the map)."""
+    cache = hexmap.__dict__.setdefault("_decay_cache", {})
+    key = (hid, decay_km, range_km)
+    hit = cache.get(key)
+    if hit is None:
+        if len(cache) > 4096:
+            cache.clear()
+        d_km = hexmap.distances_from(hid) * hexmap.spec.hex_km
+        hit = np.where(d_km <= range_km, np.exp(-d_km / decay_km), 0.0)
+        hit.flags.writeable = False
+        cache[key] = hit
+    return hit
+
+
 def coverage(m: WargameModel, side: str) -> np.ndarray:
     """Drone ISR coverage I_s per hex for one side (before weather)."""
     hm = m.map
@@ -84,10 +113,8 @@ def coverage(m: WargameModel, side: str) -> np.ndarray:
         ut = u.utype
         if ut.recon <= 0:
             continue
-        d_km = hm.distances_from(u.hex) * hm.spec.hex_km
         a = ut.recon * u.status.crew * min(1.0, u.personnel / max(ut.personnel, 1))
-        cov = np.where(d_km <= ut.range_km, a * np.exp(-d_km / ut.recon_km), 0.0)
-        log_miss += np.log1p(-np.minimum(cov, 0.999))
+        log_miss += np.log1p(-np.minimum(a * _decay(hm, u.hex, ut.recon_km, ut.range_km), 0.999))
     return 1.0 - np.exp(log_miss)
 
 
