@@ -7,15 +7,16 @@ STAMP := $(VENV)/.installed
 .PHONY: play test lint bench clean venv
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "setting up $(VENV) (first run only)..."
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
 
 venv: $(STAMP)
 
 play: $(STAMP)
-	$(BIN)/wargame play $(ARGS)
+	@$(BIN)/wargame play $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks
