@@ -22,8 +22,11 @@ def play_side(model, side: str, difficulty: str = "normal") -> list[tuple[Order,
     make = russian_orders if side == "ru" else ukrainian_orders
     accepted = []
     for order, reason in make(model, DIFFICULTY.get(difficulty, 1.0)):
-        if model.try_issue(order) is None:
+        refusal = model.try_issue(order)
+        if refusal is None:
             accepted.append((order, reason))
+        else:  # the AI should never give an illegal order: keep a record so tests can prove it
+            model.__dict__.setdefault("ai_refused", []).append((model.turn, order.to_dict(), refusal))
     log = getattr(model, "ai_reasons", None)
     if log is None:
         log = model.ai_reasons = {}

@@ -46,5 +46,24 @@ class View:
         return int(h[best]) if gap[best] < here else None
 
 
+def allowed(m, order) -> bool:
+    """Whether the rules would accept ``order`` now (the AI checks before it chooses, as a player would)."""
+    from sim.orders import IllegalOrder
+    from sim.rules import legality
+
+    try:
+        legality.check(m, order)
+    except IllegalOrder:
+        return False
+    return True
+
+
+def infiltration_size(m, unit: Unit, wanted: float) -> float | None:
+    """Personnel to send: ``wanted`` rounded and kept within the rules' commit cap; None if not even one."""
+    cap = unit.personnel * m.p.infiltration.max_commit_share
+    n = min(round(wanted), int(cap))
+    return float(n) if n >= 1 else None
+
+
 def ring_hexes(m, hid: int, radius: int) -> np.ndarray:
     return np.flatnonzero(m.map.distances_from(hid) <= radius)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ai.common import View
+from sim.ai.common import View, allowed, infiltration_size
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Infiltrate, Move, Order, Reserve, Strike
 from sim.rules.assault import odds
@@ -51,7 +51,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         best = None
         for nb in m.map.nbr[u.hex]:
             nb = int(nb)
-            if nb < 0 or v.own[nb] >= hi:
+            if nb < 0 or v.own[nb] >= hi or not allowed(m, Assault(u.uid, nb)):
                 continue
             o = odds(m, Assault(u.uid, nb))
             if best is None or o["ratio"] > best[0]:
@@ -74,11 +74,10 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         if near.size == 0:
             continue
         h = int(near[np.argmax(scores[near] / np.maximum(m.map.distances_from(u.hex)[near], 1))])
-        n = max(1.0, u.personnel * p.commit_share * min(skill, 1.2))
-        n = min(round(n), int(u.personnel * m.p.infiltration.max_commit_share))  # round within the legal cap
-        if n < 1:
+        n = infiltration_size(m, u, max(1.0, u.personnel * p.commit_share * min(skill, 1.2)))
+        if n is None:
             continue  # a remnant too small to send anyone
-        out.append((Infiltrate(u.uid, h, personnel=float(n)),
+        out.append((Infiltrate(u.uid, h, personnel=n),
                     f"{u.name} infiltrates {m.hex_label(h)}: garrison there ~{v.enemy_garrison[h]:.0f}, "
                     f"Ukrainian drone coverage {m.isr[v.e, h]:.2f}, control {m.control[h]:.2f}"))
     # feed the rear forward; drones just behind the line; fires in range of the front

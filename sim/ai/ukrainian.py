@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ai.common import View
+from sim.ai.common import View, allowed, infiltration_size
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
 from sim.rules.assault import odds
 from sim.rules.movement import reachable, withdrawal_target
@@ -50,15 +50,15 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         near += [u.hex] if ru_presence[u.hex] > 0.5 else []
         if near:
             h = max(near, key=lambda h: (ru_presence[h], -h))
-            if h != u.hex and m.control[h] < m.p.control.contested_high:
+            if h != u.hex and m.control[h] < m.p.control.contested_high and allowed(m, Assault(u.uid, h)):
                 o = odds(m, Assault(u.uid, h))
                 if o["ratio"] >= 1.5 / skill:
                     give(Assault(u.uid, h), f"{u.name} counter-attacks {m.hex_label(h)} at odds {o['ratio']:.1f} "
                          f"against ~{ru_presence[h]:.0f} infiltrators")
                     continue
-            if u.utype.can_infiltrate and h != u.hex:
-                give(Infiltrate(u.uid, h, personnel=float(max(1, round(u.personnel * 0.2)))),
-                     f"{u.name} sends clearing groups into {m.hex_label(h)}")
+            n = infiltration_size(m, u, max(1.0, u.personnel * 0.2))
+            if u.utype.can_infiltrate and h != u.hex and n is not None:
+                give(Infiltrate(u.uid, h, personnel=n), f"{u.name} sends clearing groups into {m.hex_label(h)}")
                 continue
         if p.dig_in and m.fort[u.hex] < 2:
             give(DigIn(u.uid), f"{u.name} digs in at {m.hex_label(u.hex)} (works level {m.fort[u.hex]})")
