@@ -105,18 +105,71 @@ def _render_state(model, state_cls):
 
 
 def cmd_run(args) -> int:
-    from sim.ai import commanders_for
-    from sim.model import WargameModel
+    from sim.batch import BatchError, replay_task, run_single, single_task
 
-    model = WargameModel(args.scenario, seed=args.seed, params=_overrides(args.set))
     out = Path(args.out)
-    _writable(out)
-    model.run(commanders=commanders_for(model))
-    write_game(model, out)
+    try:
+        if args.from_batch is not None:
+            if args.index is None:
+                raise UserError("--from-batch needs --index I, the run of the batch to replay")
+            if args.seed is not None or args.set:
+                raise UserError("with --from-batch the seed and parameters come from the batch; leave out --seed "
+                                "and --set")
+            task = replay_task(Path(args.from_batch), args.index, args.scenario)
+        else:
+            if args.index is not None:
+                raise UserError("--index needs --from-batch DIR, the batch the run belongs to")
+            task = single_task(args.scenario, 0 if args.seed is None else args.seed, _overrides(args.set))
+        _writable(out)
+        model = run_single(task, out, fmt=args.format, snapshot_every=args.snapshot_every,
+                           command=_command(args, "run"), from_batch=args.from_batch)
+    except BatchError as exc:
+        raise UserError(str(exc)) from None
     o = model.outcome or {}
-    print(f"{model.scenario.id} seed {args.seed}: {o.get('result')} on {o.get('date')} ({o.get('reason')}); "
+    seed = f"seed {task.root_seed}" if task.seed_index is None else f"run {task.run} of {args.from_batch}"
+    print(f"{model.scenario.id} {seed}: {o.get('result')} on {o.get('date')} ({o.get('reason')}); "
           f"outputs in {out}")
     return 0
+
+
+def cmd_batch(args) -> int:
+    from sim.batch import BatchError, BatchInterrupted, check_options, make_plan, run_batch
+
+    out = Path(args.out)
+    try:
+        plan = make_plan(args.scenario, runs=args.runs, seed=args.seed, sets=args.set, sweeps=args.sweep,
+                         design=args.design, ranges=args.range, samples=args.samples)
+        check_options(workers=args.workers, snapshot_every=args.snapshot_every, fmt=args.format,
+                      scheduler=args.scheduler)
+        _writable(out)
+        result = run_batch(plan, out, workers=args.workers, scheduler=args.scheduler,
+                           snapshot_every=args.snapshot_every, fmt=args.format, command=_command(args, "batch"))
+    except BatchError as exc:
+        raise UserError(str(exc)) from None
+    except BatchInterrupted as exc:
+        print(str(exc), file=sys.stderr)
+        return 130
+    shares = ", ".join(f"{k} {v * 100:.0f} %" for k, v in sorted(
+        ((r, result.data.results.count(r) / result.total) for r in set(result.data.results)), key=lambda kv: -kv[1]))
+    rate = f", {result.ran * 60 / result.seconds:.1f} runs/min" if result.ran and result.seconds > 0 else ""
+    print(f"{result.total} runs of {plan.scenario_id} in {out} ({result.ran} played now{rate}): {shares}")
+    return 0
+
+
+def _command(args, name: str) -> str:
+    """The command as given, rebuilt from the parsed arguments (the same however `wargame` was started)."""
+    import shlex
+
+    parts = ["wargame", name, args.scenario]
+    for flag in ("runs", "seed", "workers", "out", "from_batch", "index", "design", "samples", "snapshot_every",
+                 "format", "scheduler"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            parts += [f"--{flag.replace('_', '-')}", str(value)]
+    for flag in ("set", "sweep", "range"):
+        for value in getattr(args, flag, None) or []:
+            parts += [f"--{flag}", value]
+    return shlex.join(parts)
 
 
 def write_game(model, out: Path) -> None:
@@ -209,12 +262,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grep")
     p.set_defaults(func=cmd_params)
 
-    p = sub.add_parser("run", help="one headless AI-against-AI game")
+    p = sub.add_parser("run", help="one headless AI-against-AI game, written as a batch of one")
     p.add_argument("scenario")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=None, help="the game's seed (default 0)")
     p.add_argument("--out", required=True)
     p.add_argument("--set", action="append", metavar="NAME=VALUE")
+    p.add_argument("--from-batch", metavar="DIR", help="replay run --index of the batch in DIR, bit for bit")
+    p.add_argument("--index", type=int, metavar="I", help="with --from-batch: the run to replay")
+    p.add_argument("--format", default="csv", help="csv (default) or parquet")
+    p.add_argument("--snapshot-every", type=int, default=1, metavar="K", help="write control every K turns")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("batch", help="many seeded headless games in parallel: tables, summary and plots",
+                       description="Play RUNS seeded AI-against-AI games per parameter point, in parallel; "
+                                   "start the same command again to resume an interrupted batch.")
+    p.add_argument("scenario", help="a scenario id (`wargame scenarios`) or a .toml file")
+    p.add_argument("--runs", type=int, required=True, metavar="N", help="runs per parameter point")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="root seed; run r uses SeedSequence(S).spawn(N)[r]")
+    p.add_argument("--workers", type=int, metavar="W", help="local worker processes (default: all cores)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder; the same folder and command resume a batch")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="a parameter for every run")
+    p.add_argument("--sweep", action="append", metavar="NAME=V1,V2,...", help="a grid of values (repeatable)")
+    p.add_argument("--design", metavar="lhs|sobol", help="a Latin-hypercube or Sobol design over --range")
+    p.add_argument("--range", action="append", metavar="NAME=LO:HI", help="an interval for --design")
+    p.add_argument("--samples", type=int, metavar="K", help="points of the --design")
+    p.add_argument("--snapshot-every", type=int, default=1, metavar="K", help="write control every K turns")
+    p.add_argument("--format", default="csv", help="csv (default) or parquet")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler (tcp://host:8786)")
+    p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("bench", help="benchmarks: turn cost against the mesa floor, AI turn, map build")
     p.add_argument("--quick", action="store_true")
