@@ -86,4 +86,9 @@ def run_bench(quick: bool = False) -> list[tuple[str, str, str]]:
         ("ai_turn_both_sides", f"{statistics.median(ai):.2f}", "ms"),
         ("game_turn_total", f"{statistics.median([a + b for a, b in zip(rules, ai, strict=True)]):.2f}", "ms"),
     ]
+    from sim.batch.runner import batch_throughput
+
+    rate, seconds = batch_throughput(BENCH_SCENARIO, runs=4 if quick else 8, workers=2)
+    out += [("batch_throughput_2_workers", f"{rate:.1f}", "runs/min"),
+            ("batch_1000_runs_2_workers", f"{1000 / rate:.1f}", "min")]
     return out

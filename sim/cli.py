@@ -7,7 +7,6 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -170,28 +169,6 @@ def _command(args, name: str) -> str:
         for value in getattr(args, flag, None) or []:
             parts += [f"--{flag}", value]
     return shlex.join(parts)
-
-
-def write_game(model, out: Path) -> None:
-    """Turn metrics, the event log, the replayable orders and the outcome of one game."""
-    import csv
-
-    out.mkdir(parents=True, exist_ok=True)
-    rows = model.metrics
-    with open(out / "timeseries.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    with open(out / "events.jsonl", "w") as fh:
-        for turn in model.history:
-            for ev in turn:
-                fh.write(json.dumps(ev.to_dict()) + "\n")
-    save = {"format": "wargame-save", "version": 1, "scenario": model.scenario.id,
-            "scenario_path": str(model.scenario_path) if model.scenario_path else None,
-            "seed": model.seed if isinstance(model.seed, int) else None, "parameters": model.overrides,
-            "orders": model.orders_as_data()}
-    (out / "game.json").write_text(json.dumps(save, indent=1))
-    (out / "outcome.json").write_text(json.dumps(model.outcome, indent=1))
 
 
 def cmd_bench(args) -> int:

@@ -9,6 +9,8 @@ resolves both sides' orders and returns the turn's events.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,26 @@ from sim.scenario import Scenario, ScenarioError, find_scenario, parse_scenario
 from sim.units import SIDES, Unit, unit_types
 
 SIDE_INDEX = {"ru": 0, "ua": 1}
+
+
+class _IdCountersPerModel(weakref.WeakKeyDictionary):
+    """mesa 3.3's per-model agent-id counters, held weakly so a finished game can be freed.
+
+    mesa 3.3.1 keeps every model alive in a class-level defaultdict (mesa issue #3179, fixed upstream by #3180),
+    about 12 MB a game: a Monte Carlo worker would grow without limit.
+    """
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = itertools.count(1)
+            self[model] = counter
+            return counter
+
+
+if not isinstance(mesa.Agent._ids, weakref.WeakKeyDictionary):
+    mesa.Agent._ids = _IdCountersPerModel()
 LOSS_CAUSES = ("drones", "fires", "assault", "clearance", "interdiction", "attrition", "desertion", "overrun")
 
 

@@ -105,21 +105,6 @@ def front_control(base: str, front_col: int | Callable) -> np.ndarray:
     return np.where(hm.col >= front_col, 1.0, 0.0)
 
 
-@pytest.fixture(autouse=True)
-def _release_models():
-    """Let each test's models be freed when it ends.
-
-    mesa 3.3.1 keys the class attribute ``Agent._ids`` by model, so every model ever built stays alive (mesa issue
-    #3179, fixed upstream in #3180); hundreds of models per run cost over a gigabyte and a long exit otherwise.
-    """
-    yield
-    import mesa
-
-    ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        ids.clear()
-
-
 def write_scenario(directory: Path, name: str, *, front_col: int | Callable | None = None,
                    base: str = "tactical", **kw) -> Path:
     """Write ``name``.toml (and its start-control CSV when ``front_col`` is given) into ``directory``."""

@@ -407,3 +407,16 @@ def test_headless_ai_game_on_the_operational_map(game_scenario):
     kinds = {e.kind for evs in m.history for e in evs}
     assert {"infiltration", "clearance", "control", "move"} <= kinds
     assert m.metrics[-1]["ru_control_km2"] > m.metrics[0]["ru_control_km2"]  # the attack gets somewhere
+
+
+def test_a_finished_game_is_freed():
+    """mesa 3.3.1 would keep every model alive through Agent._ids; a batch worker must not grow without limit."""
+    import gc
+    import weakref
+
+    m = WargameModel("tutorial", seed=1)
+    m.run()
+    ref = weakref.ref(m)
+    del m
+    gc.collect()
+    assert ref() is None

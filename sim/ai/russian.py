@@ -9,7 +9,7 @@ import numpy as np
 
 from sim.ai.common import View, allowed, infiltration_size
 from sim.geo.terrain import Terrain
-from sim.orders import Assault, Infiltrate, Move, Order, Reserve, Strike
+from sim.orders import Assault, Commit, Infiltrate, Move, Order, Reserve, Strike
 from sim.rules.assault import odds
 
 
@@ -41,6 +41,12 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             if not u.status.in_reserve:
                 out.append((Reserve(u.uid), f"{u.name} pauses to regroup: cohesion {u.status.cohesion:.0f} below "
                             f"what loss tolerance {p.loss_tolerance:.1f} accepts"))
+            continue
+        if u.status.in_reserve:  # rested enough: back into the fight where it stands
+            dest = next((int(h) for h in m.map.nbr[u.hex] if h >= 0 and v.own[h] >= hi
+                         and allowed(m, Commit(u.uid, int(h)))), None)
+            if dest is not None:
+                out.append((Commit(u.uid, dest), f"{u.name} returns to the fight at cohesion {u.status.cohesion:.0f}"))
             continue
         active.append(u)
     # formed assaults for the units with the best odds, as many as the effort split allows
