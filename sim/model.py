@@ -96,6 +96,7 @@ class WargameModel(mesa.Model):
         self.weather: dict[str, Any] = {}
         self.units: dict[str, Unit] = {}
         self.pending: dict[str, list[Order]] = {s: [] for s in SIDES}
+        self._busy: set[str] = set()
         self.order_log: list[list[Order]] = []  # orders given in each resolved turn, for saves and replays
         self.events: list[Event] = []  # this turn's events
         self.history: list[list[Event]] = []
@@ -189,6 +190,7 @@ class WargameModel(mesa.Model):
         legality.check(self, order)
         side = self.units[order.unit].side
         self.pending[side].append(order)
+        self._busy.update(order.units)
         return order
 
     def try_issue(self, order: Order) -> str | None:
@@ -201,11 +203,17 @@ class WargameModel(mesa.Model):
 
     def undo(self, side: str) -> Order | None:
         """Take back the side's last order of this turn."""
-        return self.pending[side].pop() if self.pending[side] else None
+        if not self.pending[side]:
+            return None
+        order = self.pending[side].pop()
+        self._busy.difference_update(order.units)
+        return order
 
     def ordered_units(self, side: str | None = None) -> set[str]:
-        sides = SIDES if side is None else (side,)
-        return {uid for s in sides for o in self.pending[s] for uid in o.units}
+        """Units that already have an order this turn (of one side, or of both)."""
+        if side is None:
+            return self._busy
+        return {uid for o in self.pending[side] for uid in o.units}
 
     # ------------------------------------------------------------------ the turn
     def end_turn(self) -> list[Event]:
@@ -221,6 +229,7 @@ class WargameModel(mesa.Model):
         for phase in PHASES:
             phase(self)
         self.pending = {s: [] for s in SIDES}
+        self._busy = set()
         self.turn += 1
         self.date = self.date_of_turn(self.turn)
         from sim.rules import victory

@@ -26,11 +26,11 @@ def play_side(model, side: str, difficulty: str = "normal") -> list[tuple[Order,
         if refusal is None:
             accepted.append((order, reason))
         else:  # the AI should never give an illegal order: keep a record so tests can prove it
-            model.__dict__.setdefault("ai_refused", []).append((model.turn, order.to_dict(), refusal))
+            model.__dict__.setdefault("ai_refused", []).append((model.turn, order, refusal))
     log = getattr(model, "ai_reasons", None)
     if log is None:
         log = model.ai_reasons = {}
-    log[(model.turn, side)] = [(o.to_dict(), r) for o, r in accepted]
+    log[(model.turn, side)] = accepted
     return accepted
 
 

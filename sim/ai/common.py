@@ -23,6 +23,7 @@ class View:
 
         self.enemy_garrison = garrison(m, self.enemy)
         self.own_garrison = garrison(m, side)
+        self.cache: dict = {}  # shared by the odds previews of this turn's decisions
 
     def front_units(self, role: str = "manoeuvre") -> list[Unit]:
         return [u for u in self.m.side_units(self.side, role) if self.dist[u.hex] <= 1]

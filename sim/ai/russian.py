@@ -59,7 +59,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             nb = int(nb)
             if nb < 0 or v.own[nb] >= hi or not allowed(m, Assault(u.uid, nb)):
                 continue
-            o = odds(m, Assault(u.uid, nb))
+            o = odds(m, Assault(u.uid, nb), v.cache)
             if best is None or o["ratio"] > best[0]:
                 best = (o["ratio"], nb, o)
         if best:

@@ -51,7 +51,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         if near:
             h = max(near, key=lambda h: (ru_presence[h], -h))
             if h != u.hex and m.control[h] < m.p.control.contested_high and allowed(m, Assault(u.uid, h)):
-                o = odds(m, Assault(u.uid, h))
+                o = odds(m, Assault(u.uid, h), v.cache)
                 if o["ratio"] >= 1.5 / skill:
                     give(Assault(u.uid, h), f"{u.name} counter-attacks {m.hex_label(h)} at odds {o['ratio']:.1f} "
                          f"against ~{ru_presence[h]:.0f} infiltrators")

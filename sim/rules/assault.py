@@ -26,21 +26,37 @@ def unit_power(m: WargameModel, u: Unit) -> float:
     return u.personnel * u.quality * sup * u.status.cohesion / 100.0
 
 
-def defenders(m: WargameModel, side: str, target: int) -> list[tuple[Unit, float]]:
+def defenders(m: WargameModel, side: str, target: int, cache: dict | None = None) -> list[tuple[Unit, float]]:
     """Defending units and the share of each that fights for ``target`` (all of those in it, part of neighbours)."""
     spread = m.p.control.extra.garrison_spread / 6.0
-    out = []
-    near = set(int(h) for h in m.map.nbr[target] if h >= 0)
-    for u in m.side_units(side, "manoeuvre"):
-        if u.hex == target:
-            out.append((u, 1.0))
-        elif u.hex in near and m.own_share(side)[target] >= 0.5:
-            out.append((u, spread))
+    by_hex = _memo(cache, ("by_hex", side), lambda: _units_by_hex(m, side))
+    out = [(u, 1.0) for u in by_hex.get(target, ())]
+    if m.own_share(side)[target] >= 0.5:
+        out += [(u, spread) for h in m.map.nbr[target] if h >= 0 for u in by_hex.get(int(h), ())]
     return sorted(out, key=lambda t: t[0].uid)
 
 
-def odds(m: WargameModel, order: Assault) -> dict:
-    """Odds and expected results of an assault, with the factors behind them; rolls no dice."""
+def _units_by_hex(m: WargameModel, side: str) -> dict[int, list[Unit]]:
+    out: dict[int, list[Unit]] = {}
+    for u in m.side_units(side, "manoeuvre"):
+        out.setdefault(u.hex, []).append(u)
+    return out
+
+
+def _memo(cache: dict | None, key, compute):
+    """``compute()``, remembered in ``cache`` when a caller (the AI weighing many options) passes one."""
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
+    """Odds and expected results of an assault, with the factors behind them; rolls no dice.
+
+    ``cache`` lets a caller that weighs many assaults on an unchanged state (the AI) share the per-side arrays.
+    """
     p = m.p
     attackers = [m.units[uid] for uid in order.units]
     side = attackers[0].side
@@ -50,10 +66,10 @@ def odds(m: WargameModel, order: Assault) -> dict:
     w = m.weather or {"visibility": 1.0, "blind_share": 0.0}
     w_att = 1.0 + p.assault.blind_bonus * w.get("blind_share", 0.0)
     cp_att = sum(unit_power(m, u) for u in attackers) * w_att
-    defs = defenders(m, dside, t)
+    defs = defenders(m, dside, t, cache)
     base_def = sum(unit_power(m, u) * share for u, share in defs)
     base_def += m.presence[d, t] * p.control.extra.presence_quality
-    is_manned = bool(manned(m, dside)[t])
+    is_manned = bool(_memo(cache, ("manned", dside), lambda: manned(m, dside))[t])
     level = int(m.fort[t]) if is_manned else 0
     posture = p.assault.posture[level]
     fmult = p.fortification.multiplier[level]
