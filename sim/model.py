@@ -23,8 +23,8 @@ from sim.events import Event
 from sim.geo.hexmap import NAMED_MAPS, HexMap, MapSpec, load_map
 from sim.orders import IllegalOrder, Order
 from sim.params import as_namespace, resolve
-from sim.scenario import Scenario, ScenarioError, find_scenario, parse_scenario
-from sim.units import SIDES, Unit, unit_types
+from sim.scenario import Scenario, find_scenario, parse_scenario
+from sim.units import SIDES, Unit
 
 SIDE_INDEX = {"ru": 0, "ua": 1}
 
@@ -274,12 +274,4 @@ def _map_spec(scenario: Scenario) -> MapSpec:
     return MapSpec(name, ms.box[0], ms.box[1], ms.box[2], ms.box[3], ms.hex_km or (base.hex_km if base else 2.5))
 
 
-def load_model(scenario: str | Path, seed: int = 0, params: dict[str, Any] | None = None) -> WargameModel:
-    """Build a model from a scenario id or file; scenario mistakes raise ScenarioError."""
-    try:
-        return WargameModel(scenario, seed=seed, params=params)
-    except ScenarioError:
-        raise
-
-
-__all__ = ["WargameModel", "load_model", "SIDE_INDEX", "LOSS_CAUSES", "unit_types"]
+__all__ = ["WargameModel", "SIDE_INDEX", "LOSS_CAUSES"]

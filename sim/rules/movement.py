@@ -130,10 +130,12 @@ def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
     return graph
 
 
-def path_to(best: dict[int, tuple[float, int]], dest: int) -> list[int]:
+def path_to(best: Reach, dest: int) -> list[int]:
+    """The hexes from the unit's hex to ``dest``, both included."""
+    prev = best.prev
     path = [dest]
-    while best[path[-1]][1] >= 0:
-        path.append(best[path[-1]][1])
+    while path[-1] != best.start:
+        path.append(int(prev[path[-1]]))
     return path[::-1]
 
 
