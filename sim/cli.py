@@ -171,6 +171,41 @@ def _command(args, name: str) -> str:
     return shlex.join(parts)
 
 
+def cmd_calibrate(args) -> int:
+    import json
+
+    from sim.calibrate import TargetsMissing, fit, load_targets, report
+
+    out = Path(args.out)
+    _writable(out)
+    figures = out / "calibration"
+    figures.mkdir(parents=True, exist_ok=True)
+    if args.report_from:
+        cal = fit.from_json(json.loads(Path(args.report_from).read_text()))
+    else:
+        for flag in ("samples", "runs", "final_runs", "refine"):
+            if getattr(args, flag) < 1:
+                raise UserError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
+        if args.workers is not None and args.workers < 1:
+            raise UserError(f"--workers must be at least 1, got {args.workers}")
+        try:
+            targets = load_targets()
+        except TargetsMissing as exc:
+            raise UserError(str(exc)) from None
+        cal = fit.calibrate(targets, samples=args.samples, runs=args.runs, final_runs=args.final_runs,
+                            refine=args.refine, workers=args.workers or os.cpu_count() or 1, seed=args.seed,
+                            weeks=args.weeks, log=lambda line: print(line, flush=True))
+        cal.budget["command"] = " ".join(["wargame calibrate", *(sys.argv[2:] if sys.argv[1:2] == ["calibrate"]
+                                                                   else [])])
+        (figures / "results.json").write_text(json.dumps(fit.to_json(cal), indent=1))
+    md = report.write_report(cal, out, command=cal.budget.get("command", "wargame calibrate"))
+    print(f"wrote {md} and figures in {figures}")
+    if args.apply:
+        for line in report.apply_fitted(cal, label=args.label):
+            print(line)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from sim.bench import run_bench
 
@@ -180,24 +215,110 @@ def cmd_bench(args) -> int:
 
 
 def cmd_play(args) -> int:
-    if not _has_display():
+    if args.screenshot is None and not _has_display():
         print("No display found (DISPLAY/WAYLAND_DISPLAY unset), so the game window cannot open; headless: "
-              "`wargame map SCENARIO --png map.png`, `wargame run SCENARIO --seed 1 --out runs/one`.")
+              "`wargame play SCENARIO --screenshot shot.png`, `wargame run SCENARIO --seed 1 --out runs/one`.")
         return 0
-    from sim.ui.viewer import run_viewer
+    _headless_if_needed()
+    from sim.ui.saves import SaveError, model_from_save, read_save
 
-    return run_viewer(args.scenario or "pokrovsk-axis-2024", side=args.side)
+    model = None
+    side = args.side
+    try:
+        if args.load:
+            data = read_save(args.load)
+            model = model_from_save(data)
+            side = data.get("side") or side
+            args.difficulty = args.difficulty or data.get("difficulty")
+        elif args.batch is not None:
+            if args.index is None:
+                raise UserError("--batch needs --index I, the run of the batch to open")
+            path = Path(args.batch) / "games" / f"run-{args.index:05d}.json"
+            model = model_from_save(read_save(path), turns=args.turns if args.screenshot is None else None)
+    except SaveError as exc:
+        raise UserError(str(exc)) from None
+    difficulty = args.difficulty or "normal"
+    if args.screenshot is not None:
+        from sim.ui.game import screenshot
+
+        shot_side = "ua" if side == "both" else side
+        turns = 0 if args.batch is not None else (args.turns or 0)
+        out = screenshot(args.scenario or "pokrovsk-axis-2024", shot_side, args.screenshot, turns=turns,
+                         seed=args.seed, difficulty=difficulty, model=model)
+        print(f"wrote {out} ({shot_side} player's view after turn {turns if model is None else model.turn})")
+        return 0
+    from sim.ui.game import run_game
+
+    return run_game(args.scenario if model is None else None, side=side, difficulty=difficulty, seed=args.seed,
+                    model=model)
+
+
+def cmd_report(args) -> int:
+    import datetime as dt
+
+    from sim.classroom.claims import ClaimsError
+    from sim.classroom.report import ReportError, build_report
+    from sim.classroom.timeline import SaveError
+
+    dates = None
+    if args.dates:
+        try:
+            dates = [dt.date.fromisoformat(d.strip()) for d in args.dates.split(",") if d.strip()]
+        except ValueError:
+            raise UserError(f"--dates must be YYYY-MM-DD,YYYY-MM-DD,..., got {args.dates!r}") from None
+    out = Path(args.out)
+    if not out.parent.exists():
+        raise UserError(f"cannot write {out}: folder {out.parent} does not exist")
+    try:
+        path = build_report(args.game, out, batch_dir=args.batch, dates=dates, claims_path=args.claims,
+                            analyst_path=args.analyst)
+    except (ReportError, SaveError, ClaimsError) as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_facilitate(args) -> int:
+    from sim.classroom.injects import InjectError, apply_inject, parse_inject
+    from sim.classroom.timeline import SaveError, load_game, play_on, rewind, write_save
+    from sim.model import WargameModel
+
+    source = Path(args.save)
+    target = source / "game.json" if source.is_dir() else source
+    if args.new is not None and args.out is None:
+        raise UserError("--new needs --out FILE, where the new game's save goes")
+    try:
+        model = WargameModel(args.new, seed=args.seed) if args.new is not None else load_game(source)
+        if args.rewind is not None:
+            model = rewind(model, args.rewind)
+            print(f"rewound to the start of turn {model.turn} ({model.date})")
+        for text in args.inject or []:
+            inj = parse_inject(text, model.turn)
+            apply_inject(model, inj)
+            print(f"turn {model.turn} ({model.date}): {model.inject_events[-1].text}")
+        if args.play:
+            play_on(model, args.play)
+            print(f"played {args.play} turn(s) with the AI on both sides: now turn {model.turn} ({model.date})")
+    except (InjectError, SaveError) as exc:
+        raise UserError(str(exc)) from None
+    out = Path(args.out) if args.out else target
+    write_save(model, out)
+    print(f"wrote {out}")
+    return 0
 
 
 def _has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or \
-        os.environ.get("SDL_VIDEODRIVER") not in (None, "", "dummy") and sys.platform != "linux"
+    """A window can open: an X or Wayland display on Linux; elsewhere (macOS, Windows) assume a desktop."""
+    if sys.platform != "linux":
+        return os.environ.get("SDL_VIDEODRIVER") != "dummy"
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _headless_if_needed() -> None:
+    """Use SDL's dummy video driver when there is no display; the game never plays sound."""
     if not _has_display():
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 
@@ -218,8 +339,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("play", help="play a scenario in a window (needs a display)")
     p.add_argument("scenario", nargs="?")
-    p.add_argument("--side", choices=["ru", "ua", "both"], default="ua")
-    p.add_argument("--load")
+    p.add_argument("--side", choices=["ru", "ua", "both"], default="ua", help="your side; both = hotseat")
+    p.add_argument("--load", metavar="SAVE", help="continue a saved game (saves/quick.json is F5's)")
+    p.add_argument("--difficulty", choices=["easy", "normal", "hard"], help="AI difficulty (default normal)")
+    p.add_argument("--seed", type=int, default=0, help="the game's seed")
+    p.add_argument("--screenshot", metavar="FILE", help="headless: play --turns AI turns, save the screen, exit")
+    p.add_argument("--turns", type=int, metavar="N", help="with --screenshot: AI turns to play first; "
+                   "with --batch: open the run at turn N (to branch it)")
+    p.add_argument("--batch", metavar="DIR", help="open run --index of the batch in DIR")
+    p.add_argument("--index", type=int, metavar="I", help="with --batch: the run to open")
     p.set_defaults(func=cmd_play)
 
     p = sub.add_parser("map", help="render a map or a scenario's start to PNG, headless")
@@ -267,6 +395,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="csv", help="csv (default) or parquet")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on this Dask scheduler (tcp://host:8786)")
     p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("report", help="the after-action review of a saved game as one self-contained HTML file")
+    p.add_argument("game", help="a game save (game.json) or a `wargame run` output folder")
+    p.add_argument("--out", required=True, metavar="FILE.html")
+    p.add_argument("--batch", metavar="DIR", help="a `wargame batch` folder of the same scenario to compare with")
+    p.add_argument("--dates", metavar="D1,D2,...", help="dates of the big maps (default: start, middle, end)")
+    p.add_argument("--claims", metavar="FILE", help="the sides' public claims (CSV side,place,date or TOML)")
+    p.add_argument("--analyst", metavar="FILE", help="the analysts' map (CSV place,holder,date or TOML)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("facilitate", help="White Cell: apply injects to a saved game between turns",
+                       description="Load a save, apply injects at the current turn, optionally play on with the "
+                                   "AI, and write the save back (or to --out). Injects: weather=fog, "
+                                   "reinforce:type=T,at=PLACE[,personnel=N], hold_back:id=ID[,turns=N], "
+                                   "ceasefire:at=PLACE,radius=R,turns=N, surge:side=ru,at=PLACE,personnel=N, "
+                                   "drone_shortage:side=ua,factor=0.5,turns=N")
+    p.add_argument("save", nargs="?", default="", help="a game save (game.json) or a `wargame run` output folder")
+    p.add_argument("--new", metavar="SCENARIO", help="start a new game of SCENARIO instead (needs --out)")
+    p.add_argument("--seed", type=int, default=0, help="with --new: the game's seed (default 0)")
+    p.add_argument("--rewind", type=int, metavar="T", help="first go back to the start of turn T (a branch)")
+    p.add_argument("--inject", action="append", metavar="KIND:ARGS", help="an inject (repeatable)")
+    p.add_argument("--play", type=int, metavar="N", help="then play N turns with the AI on both sides")
+    p.add_argument("--out", metavar="FILE", help="write the save here instead of over the input")
+    p.set_defaults(func=cmd_facilitate)
+
+    p = sub.add_parser("calibrate", help="fit the uncertain parameters to the 2024-25 area series and town falls",
+                       description="Latin-hypercube search of the uncertain rule parameters against DeepState's "
+                                   "occupied area and town-fall dates (../shared/calibration), a re-run of the best "
+                                   "points, a final batch at the fitted values, and the report docs/calibration.md.")
+    p.add_argument("--samples", type=int, default=96, metavar="K", help="points of the Latin hypercube (default 96)")
+    p.add_argument("--runs", type=int, default=4, metavar="R", help="seeds per point in the search (default 4)")
+    p.add_argument("--refine", type=int, default=6, metavar="N", help="best points re-run with 4R seeds (default 6)")
+    p.add_argument("--final-runs", type=int, default=200, metavar="N", help="runs of the final batch (default 200)")
+    p.add_argument("--workers", type=int, metavar="W", help="local worker processes (default: all cores)")
+    p.add_argument("--seed", type=int, default=2024, metavar="S", help="root seed (default 2024)")
+    p.add_argument("--weeks", type=int, metavar="N", help="only the first N weeks of the window (quick checks)")
+    p.add_argument("--out", default="docs", metavar="DIR", help="where calibration.md and calibration/ go (docs)")
+    p.add_argument("--apply", action="store_true", help="write the fitted values into sim/data/parameters.toml")
+    p.add_argument("--label", default="", help="a run label for the fitted notes written by --apply")
+    p.add_argument("--report-from", metavar="JSON", help="re-write the report from a saved results.json")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("bench", help="benchmarks: turn cost against the mesa floor, AI turn, map build")
     p.add_argument("--quick", action="store_true")

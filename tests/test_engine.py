@@ -420,3 +420,24 @@ def test_a_finished_game_is_freed():
     del m
     gc.collect()
     assert ref() is None
+
+
+def test_replaying_an_ai_games_orders_gives_the_same_game():
+    """What the AI looks at while choosing (reach, odds) must not change the game: saves replay only the orders."""
+    from sim.ai import commanders_for
+    from sim.orders import order_from_dict
+
+    played = WargameModel("pokrovsk-axis-2024", seed=1)
+    commanders = commanders_for(played)
+    for _ in range(40):
+        for command in commanders:
+            command(played)
+        played.end_turn()
+    replay = WargameModel("pokrovsk-axis-2024", seed=1)
+    for turn in played.orders_as_data():
+        for order in turn:
+            replay.issue(order_from_dict(order))
+        replay.end_turn()
+    assert np.array_equal(played.control, replay.control)
+    assert {u.uid: (u.hex, u.personnel) for u in played.units.values()} == \
+        {u.uid: (u.hex, u.personnel) for u in replay.units.values()}

@@ -24,6 +24,7 @@ def _next_weather(m) -> None:
 PHASES = (
     _prepare,
     movement.resolve,
+    movement.invalidate,
     isr.resolve,
     fires.resolve,
     infiltration.cross,

@@ -28,14 +28,28 @@ def garrison(m: WargameModel, side: str) -> np.ndarray:
     return (g + m.presence[s]) * m.gap[s]
 
 
+def frozen_mask(m: WargameModel) -> np.ndarray | None:
+    """Hexes a facilitator's ceasefire inject has frozen this turn (sim.classroom.injects), or None."""
+    until = getattr(m, "frozen_until", None)
+    if until is None:
+        return None
+    mask = until > m.turn
+    return mask if mask.any() else None
+
+
 def resolve(m: WargameModel) -> None:
     p = m.p
+    frozen = frozen_mask(m)
+    if frozen is not None:  # classroom hook: a ceasefire pins control where it stood, undoing assaults there
+        m.control[frozen] = m.frozen_control[frozen]
     km = p.infiltration.kappa * m.turn_days / 7.0
     hi, lo = p.control.contested_high, 1.0 - p.control.contested_high
     s_ru, s_ua = garrison(m, "ru"), garrison(m, "ua")
     total = s_ru + s_ua
     active = np.flatnonzero((total > 0.5) & ((np.minimum(s_ru, s_ua) > 0.5) | ((m.control > lo) & (m.control < hi))
                                               | ((s_ru > 0.5) & (m.control < hi)) | ((s_ua > 0.5) & (m.control > lo))))
+    if frozen is not None:
+        active = active[~frozen[active]]
     if active.size == 0:
         return
     c0 = m.control[active].copy()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.orders import Infiltrate
+from sim.rules.control import frozen_mask
 from sim.units import VEHICLES, other
 
 if TYPE_CHECKING:
@@ -97,9 +98,15 @@ def cross(m: WargameModel) -> None:
     vis = m.weather["visibility"] * _night(m)
     cn_by_side = {}
     batches = []
+    frozen = frozen_mask(m)
     for order in flows:
         unit = m.units.get(order.unit)
         if unit is None or not unit.alive:
+            continue
+        if frozen is not None and frozen[order.target]:  # classroom hook: nobody infiltrates a ceasefire sector
+            m.emit("infiltration", "ceasefire", unit.side, order.target,
+                   "{unit} does not infiltrate {target}: a ceasefire freezes that sector.",
+                   unit=unit.name, target=m.hex_label(order.target))
             continue
         defender = other(unit.side)
         if defender not in cn_by_side:
@@ -221,6 +228,9 @@ def hunt_crews(m: WargameModel) -> None:
                        "{crew:.0%}.", n=near, unit=u.name, loss=loss, crew=u.status.crew)
             else:
                 u.status.crew = min(1.0, u.status.crew + p.isr.crew_recovery * m.turn_days / 7.0)
+            ceiling = getattr(m, "crew_ceiling", {}).get(side)
+            if ceiling is not None and m.turn < ceiling[1]:  # classroom hook: a drone-shortage inject caps crews
+                u.status.crew = min(u.status.crew, ceiling[0])
 
 
 def absorb(m: WargameModel) -> None:

@@ -207,7 +207,11 @@ def resolve(m: WargameModel) -> None:
 
     Paths are planned against the ground as it was when the orders were given (the same cached reach the order
     checks used), so an order accepted is an order carried out, unless interdiction kills the unit on the way.
+    Both sides' ground is fixed here, before anyone moves, so the result never depends on what a player or the
+    AI happened to look at while giving orders.
     """
+    for side in ("ru", "ua"):
+        _context(m, side)
     for order in m.turn_orders:
         unit = m.units.get(order.unit)
         if unit is None or not unit.alive:

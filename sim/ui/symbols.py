@@ -47,6 +47,12 @@ _FONTS: dict[tuple[int, bool], pygame.font.Font] = {}
 _TEXT_CACHE: dict[tuple[str, int, bool, Colour, Colour | None], pygame.Surface] = {}
 
 
+def forget_fonts() -> None:
+    """Drop cached fonts and labels: they die with pygame.quit(), and one used after a re-init crashes Python."""
+    _FONTS.clear()
+    _TEXT_CACHE.clear()
+
+
 def get_font(size: int, italic: bool = False) -> pygame.font.Font:
     """The bundled default font at a pixel size, cached, initialising pygame.font on first use."""
     if not pygame.font.get_init():

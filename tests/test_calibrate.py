@@ -1,0 +1,98 @@
+"""Calibration: the targets, the box-area observer, the distance on hand-worked series, and the command's report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.calibrate import TargetsMissing, fit, load_targets
+from sim.calibrate.targets import DEFAULT_DIR
+from sim.cli import main
+
+needs_data = pytest.mark.skipif(not (DEFAULT_DIR / "occupied_area_train.csv").is_file(),
+                                reason="../shared/calibration is not beside the project")
+
+
+@needs_data
+def test_targets_load_series_and_towns():
+    t = load_targets()
+    assert t.start == dt.date(2024, 7, 8) and t.end == dt.date(2025, 6, 30)
+    assert t.area_km2[0] == pytest.approx(3311.2)
+    towns = {x.name: x for x in t.towns}
+    assert towns["Selydove"].status == "date" and towns["Selydove"].date == dt.date(2024, 10, 28)
+    assert towns["Pokrovsk"].status == "not_by" and towns["Avdiivka"].status == "before"
+    days, weekly = t.weekly(dt.date(2024, 7, 8))
+    assert len(days) == 52 and days[-1] == dt.date(2025, 6, 30) and weekly[0] == pytest.approx(3311.2)
+
+
+def test_missing_targets_give_one_line(tmp_path):
+    with pytest.raises(TargetsMissing) as err:
+        load_targets(tmp_path)
+    assert "\n" not in str(err.value) and "occupied_area_train.csv" in str(err.value)
+
+
+def test_box_area_on_a_hand_made_control_field():
+    lon = np.array([36.45, 36.6, 37.0, 37.5, 38.0, 38.2])
+    lat = np.array([48.0, 48.0, 48.0, 47.7, 48.9, 48.0])
+    mask = fit.box_mask(lon, lat, (36.5, 47.75, 38.1, 48.95))
+    assert mask.tolist() == [False, True, True, False, True, False]
+    control = np.array([1.0, 1.0, 0.5, 1.0, 0.85, 1.0])  # inside: held, contested, held
+    assert fit.box_area(control, mask, 2.0) == pytest.approx(4.0)
+    assert fit.box_area(control, mask, 2.0, grey_weight=0.5) == pytest.approx(5.0)
+    assert fit.box_area(np.array([0.0, 0.1, 0.15, 0.9, 0.79, 0.9]), mask, 2.0, grey_weight=1.0) == \
+        pytest.approx(2.0)  # 0.1 and 0.15 are Ukrainian-held, 0.79 contested
+
+
+def test_distance_on_hand_worked_series():
+    obs = np.array([0.0, 100.0, 200.0])
+    sim = np.array([[0.0, 100.0, 200.0], [0.0, 100.0, 400.0]])  # mean 0, 100, 300
+    towns = {"Selydove": (2.0, np.array([1.0, 3.0, 5.0])), "Elsewhere": (3.0, np.array([3.0, 3.0, 3.0]))}
+    d, area_term, town_term, errors = fit.distance(obs, sim, towns, n_weeks=3)
+    month = 365.25 / 12 / 7
+    assert area_term == pytest.approx(math.sqrt(10000 / 3) / (100 * month))
+    assert errors["Selydove"] == pytest.approx(1 / month) and errors["Elsewhere"] == 0.0
+    assert town_term == pytest.approx(2 * (1 / month) / 3)  # Selydove weighs double
+    assert d == pytest.approx(area_term + town_term)
+    # a town far off is capped at a quarter
+    _, _, t2, e2 = fit.distance(obs, sim, {"Kurakhove": (0.0, np.array([40.0]))}, n_weeks=60)
+    assert e2["Kurakhove"] == pytest.approx(fit.TOWN_CAP_WEEKS / month)
+    assert fit.coverage(obs + np.array([0, 0, 100.0]), sim) == pytest.approx(1.0)  # band at week 2: 210-390
+    assert fit.coverage(obs, sim) == pytest.approx(2 / 3)
+
+
+@needs_data
+def test_calibrate_command_writes_the_report(tmp_path):
+    out = tmp_path / "docs"
+    code = main(["calibrate", "--samples", "2", "--runs", "1", "--refine", "1", "--final-runs", "2",
+                 "--weeks", "2", "--workers", "1", "--out", str(out)])
+    assert code == 0
+    md = (out / "calibration.md").read_text()
+    assert "## Fitted values" in md and "The bar is" in md and "Selydove" in md
+    for name in ("area_band.png", "search.png", "towns.png", "results.json"):
+        assert (out / "calibration" / name).stat().st_size > 0
+    again = tmp_path / "again"
+    assert main(["calibrate", "--report-from", str(out / "calibration" / "results.json"), "--out", str(again)]) == 0
+    assert (again / "calibration.md").is_file()
+
+
+def test_apply_writes_value_and_fitted_note(tmp_path):
+    src = Path(fit.__file__).resolve().parents[1] / "data" / "parameters.toml"
+    copy = tmp_path / "parameters.toml"
+    copy.write_text(src.read_text())
+    from sim.calibrate import report
+
+    cal = fit.Calibration(window=None, search=[], refined=[], fitted={"infiltration.eta": 0.41234, "gap.g0": 0.02},
+                          accepted=[], ranges={"infiltration.eta": (0.3, 0.4, 0.55), "gap.g0": (0.0, 0.02, 0.05)},
+                          final=None, final_runs=[], budget={"root_seed": 1, "total_runs": 9}, search_ranges={})
+    done = report.apply_fitted(cal, label="X", path=copy)
+    assert len(done) == 2
+    import tomllib
+
+    data = tomllib.loads(copy.read_text())
+    assert data["infiltration"]["eta"]["value"] == pytest.approx(0.412)
+    assert "0.3-0.55" in data["infiltration"]["eta"]["fitted"] and "run X" in data["infiltration"]["eta"]["fitted"]
+    assert data["gap"]["g0"]["value"] == pytest.approx(0.02) and data["isr"]["p_hit"]["value"] == 0.1
