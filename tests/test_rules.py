@@ -142,13 +142,14 @@ def test_control_shift_theta_weights_the_holder(make_model):
     assert m.control[h] == pytest.approx(0.4 + 0.3 * (30 - 2 * 10) / (30 + 2 * 10))
 
 
-def test_control_shift_scales_with_turn_length(make_model):
-    m = make_model(units=[unit("far", "ua_squad", 2, 2)], params=NO_GAPS)  # tactical: 1-day turns
+def test_control_shift_scales_with_turn_length_and_hex_size(make_model):
+    m = make_model(units=[unit("far", "ua_squad", 2, 2)], params=NO_GAPS)  # tactical: 1-day turns, 0.5 km hexes
     h = hexid(m, 50, 10)
     m.control[h] = 0.5
     m.presence[0, h], m.presence[1, h] = 30.0, 10.0
     control.resolve(m)
-    assert m.control[h] == pytest.approx(0.5 + 0.3 / 7 * 0.5)
+    # a day is 1/7 of kappa's week, and a 0.5 km hex holds 1/5 of the ground of kappa's 2.5 km hex
+    assert m.control[h] == pytest.approx(0.5 + 0.3 / 7 * (2.5 / 0.5) * 0.5)
 
 
 def test_flip_needs_ratio_for_two_turns(make_model):

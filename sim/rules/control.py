@@ -42,7 +42,8 @@ def resolve(m: WargameModel) -> None:
     frozen = frozen_mask(m)
     if frozen is not None:  # classroom hook: a ceasefire pins control where it stood, undoing assaults there
         m.control[frozen] = m.frozen_control[frozen]
-    km = p.infiltration.kappa * m.turn_days / 7.0
+    # kappa is set for the operational hex; a smaller hex holds less ground and changes hands faster in proportion
+    km = p.infiltration.kappa * m.turn_days / 7.0 * p.infiltration.kappa_hex_km / m.map.spec.hex_km
     hi, lo = p.control.contested_high, 1.0 - p.control.contested_high
     s_ru, s_ua = garrison(m, "ru"), garrison(m, "ua")
     total = s_ru + s_ua
