@@ -220,7 +220,7 @@ def cmd_play(args) -> int:
               "`wargame play SCENARIO --screenshot shot.png`, `wargame run SCENARIO --seed 1 --out runs/one`.")
         return 0
     _headless_if_needed()
-    from sim.ui.saves import SaveError, model_from_save, read_save
+    from sim.saves import SaveError, model_from_save, read_save
 
     model = None
     side = args.side
@@ -234,7 +234,7 @@ def cmd_play(args) -> int:
             if args.index is None:
                 raise UserError("--batch needs --index I, the run of the batch to open")
             path = Path(args.batch) / "games" / f"run-{args.index:05d}.json"
-            model = model_from_save(read_save(path), turns=args.turns if args.screenshot is None else None)
+            model = model_from_save(read_save(path), upto=args.turns if args.screenshot is None else None)
     except SaveError as exc:
         raise UserError(str(exc)) from None
     difficulty = args.difficulty or "normal"
@@ -250,7 +250,7 @@ def cmd_play(args) -> int:
     from sim.ui.game import run_game
 
     return run_game(args.scenario if model is None else None, side=side, difficulty=difficulty, seed=args.seed,
-                    model=model)
+                    model=model, save_path=args.load)
 
 
 def cmd_report(args) -> int:
@@ -258,7 +258,7 @@ def cmd_report(args) -> int:
 
     from sim.classroom.claims import ClaimsError
     from sim.classroom.report import ReportError, build_report
-    from sim.classroom.timeline import SaveError
+    from sim.saves import SaveError
 
     dates = None
     if args.dates:
@@ -280,8 +280,9 @@ def cmd_report(args) -> int:
 
 def cmd_facilitate(args) -> int:
     from sim.classroom.injects import InjectError, apply_inject, parse_inject
-    from sim.classroom.timeline import SaveError, load_game, play_on, rewind, write_save
+    from sim.classroom.timeline import play_on, rewind
     from sim.model import WargameModel
+    from sim.saves import SaveError, load_game, save_game
 
     source = Path(args.save)
     target = source / "game.json" if source.is_dir() else source
@@ -302,7 +303,7 @@ def cmd_facilitate(args) -> int:
     except (InjectError, SaveError) as exc:
         raise UserError(str(exc)) from None
     out = Path(args.out) if args.out else target
-    write_save(model, out)
+    save_game(model, out)
     print(f"wrote {out}")
     return 0
 

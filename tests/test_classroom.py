@@ -9,9 +9,10 @@ import pytest
 
 from sim.classroom import claims as cl
 from sim.classroom.injects import Inject, InjectError, apply_inject, parse_inject
-from sim.classroom.timeline import model_of_save, play_on, rewind, save_of
+from sim.classroom.timeline import play_on, rewind
 from sim.cli import main
 from sim.model import WargameModel
+from sim.saves import model_from_save, save_data
 from sim.setup import area_hexes
 
 
@@ -101,9 +102,9 @@ def test_injects_are_saved_and_replayed(game):
     play_on(game, 3)
     apply_inject(game, Inject("drone_shortage", game.turn, {"side": "ua", "factor": 0.5, "turns": 2}))
     play_on(game)
-    save = json.loads(json.dumps(save_of(game)))
+    save = json.loads(json.dumps(save_data(game)))
     assert len(save["injects"]) == 3
-    assert _same(model_of_save(save), game)
+    assert _same(model_from_save(save), game)
 
 
 def test_rewind_then_same_orders_is_identical_and_other_orders_diverge(game):

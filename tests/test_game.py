@@ -239,7 +239,7 @@ def test_hotseat_hands_over_behind_a_blank_screen(pg, tmp_path):
 def test_cli_screenshot_and_batch_run(tmp_path):
     from sim.cli import main
     from sim.model import WargameModel
-    from sim.ui.saves import save_game
+    from sim.saves import save_game
 
     shot = tmp_path / "tut.png"
     assert main(["play", "tutorial", "--side", "ru", "--screenshot", str(shot), "--turns", "1"]) == 0

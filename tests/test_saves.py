@@ -10,7 +10,7 @@ import pytest
 from sim.ai import play_side
 from sim.model import WargameModel
 from sim.orders import DigIn
-from sim.ui.saves import SaveError, load_game, read_save, save_game
+from sim.saves import SaveError, load_game, read_save, save_game
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +65,8 @@ def test_corrupt_files_are_refused_and_left_alone(played, tmp_path):
     assert "not installed" in _bad(tmp_path, json.dumps({**data, "scenario": "atlantis", "scenario_path": None}))
     assert "has changed" in _bad(tmp_path, json.dumps({**data, "scenario_hash": "0" * 64}))
     orders = [[{"kind": "move", "unit": "nobody", "to": 1}]]
-    assert "do not replay" in _bad(tmp_path, json.dumps({**data, "orders": orders}))
-    assert "do not replay" in _bad(tmp_path, json.dumps({**data, "orders": [[{"kind": "teleport", "unit": "x"}]]}))
+    assert "does not replay" in _bad(tmp_path, json.dumps({**data, "orders": orders}))
+    assert "does not replay" in _bad(tmp_path, json.dumps({**data, "orders": [[{"kind": "teleport", "unit": "x"}]]}))
 
 
 def test_a_failed_write_keeps_the_old_save(played, tmp_path, monkeypatch):
@@ -78,7 +78,7 @@ def test_a_failed_write_keeps_the_old_save(played, tmp_path, monkeypatch):
     def boom(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("sim.ui.saves.os.replace", boom)
+    monkeypatch.setattr("sim.saves.os.replace", boom)
     with pytest.raises(SaveError, match="could not write"):
         save_game(m, target)
     assert target.read_text() == before

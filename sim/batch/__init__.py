@@ -15,10 +15,8 @@ from sim.batch.runner import (
     replay_task,
     run_batch,
     run_single,
-    seed_of_save,
     single_task,
 )
 
 __all__ = ["BatchError", "BatchInterrupted", "BatchPlan", "BatchResult", "RunTask", "batch_throughput",
-           "check_options", "make_plan", "replay_task", "run_batch", "run_single", "seed_for", "seed_of_save",
-           "single_task"]
+           "check_options", "make_plan", "replay_task", "run_batch", "run_single", "seed_for", "single_task"]

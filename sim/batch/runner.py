@@ -28,6 +28,7 @@ import numpy as np
 
 from sim.batch.design import BatchError, BatchPlan, make_plan, seed_for
 from sim.batch.outputs import BatchData, hex_rows, require_format, write_tables
+from sim.saves import save_data
 
 RUN_FORMAT = "wargame-batch-run"
 MANIFEST_FORMAT = "wargame-batch"
@@ -103,19 +104,8 @@ def play(task: RunTask):
 
 
 def game_save(model, task: RunTask) -> dict[str, Any]:
-    """The replayable save of a run (the format `game.json` uses), with the seed as entropy and spawn key."""
-    return {"format": "wargame-save", "version": 1, "scenario": model.scenario.id,
-            "scenario_path": task.scenario_path, "scenario_hash": task.scenario_hash,
-            "seed": task.root_seed if task.seed_index is None else None,
-            "seed_entropy": task.root_seed, "seed_spawn_key": [] if task.seed_index is None else [task.seed_index],
-            "parameters": task.parameters, "orders": model.orders_as_data()}
-
-
-def seed_of_save(save: dict[str, Any]) -> int | np.random.SeedSequence:
-    """The seed to rebuild a saved game with: the plain int, or the batch run's SeedSequence."""
-    if save.get("seed") is not None:
-        return int(save["seed"])
-    return np.random.SeedSequence(int(save["seed_entropy"]), spawn_key=tuple(save.get("seed_spawn_key", ())))
+    """The replayable save of a run, in the one save format (`sim.saves`)."""
+    return save_data(model)
 
 
 def run_task(task: RunTask) -> dict[str, Any]:

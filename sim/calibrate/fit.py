@@ -40,7 +40,7 @@ SEARCH_RANGES: dict[str, tuple[float, float]] = {
     "isr.p_hit": (0.03, 0.2),
     "infiltration.clear_eta": (0.1, 0.8),
     "infiltration.clear_zeta": (0.005, 0.06),
-    "infiltration.kappa": (0.15, 0.7),
+    "infiltration.kappa": (0.3, 1.0),  # a first search (0.15-0.7) put the best points at its top edge
     "infiltration.flip_ratio": (1.1, 2.5),
     "infiltration.infantry_kill": (0.05, 0.8),
     "gap.g0": (0.0, 0.06),

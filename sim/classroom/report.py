@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from sim.classroom import claims as cl
-from sim.classroom.timeline import load_game
 from sim.model import WargameModel
+from sim.saves import load_game
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[3] / "shared" / "calibration"
 RU, UA, GREY = "#c0392b", "#2e86c1", "#d9d3c3"

@@ -22,9 +22,9 @@ from sim.rules import infiltration as infil_rule
 from sim.rules import legality
 from sim.rules.movement import reachable
 from sim.rules.victory import _score
+from sim.saves import SaveError, load_game, read_save, save_game
 from sim.ui import overlays, screens
 from sim.ui.render import Camera, MapRenderer, RenderState, UnitMarker, map_bounds
-from sim.ui.saves import SaveError, load_game, read_save, save_game
 from sim.ui.symbols import forget_fonts, get_font
 from sim.units import SIDE_NAMES, Unit, other
 
@@ -713,11 +713,13 @@ def ai_turns(game: Game, turns: int) -> None:
 
 
 def run_game(scenario: str | None = None, side: str = "ua", difficulty: str = "normal", seed: int = 0,
-             model: WargameModel | None = None, max_frames: int | None = None) -> int:
-    """Open the window and play until it is closed."""
+             model: WargameModel | None = None, max_frames: int | None = None,
+             save_path: str | Path | None = None) -> int:
+    """Open the window and play until it is closed; F5/F9 save to and load from ``save_path`` (a quick save)."""
     pygame.init()
     try:
-        game = Game(scenario, side=side, difficulty=difficulty, seed=seed, model=model)
+        game = Game(scenario, side=side, difficulty=difficulty, seed=seed, model=model,
+                    save_path=Path(save_path) if save_path else QUICK_SAVE)
         clock = pygame.time.Clock()
         frames = 0
         while game.running and (max_frames is None or frames < max_frames):
