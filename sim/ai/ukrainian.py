@@ -83,13 +83,15 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
                          f"(~{ru_presence[h]:.0f} infiltrators beside a supply road)")
                     threat[h] = 0
                     break
-    # thin sectors get the rear's spare units
+    # thin sectors get the rear's spare units, one unit to a hex so the line is covered rather than stacked
+    held = {u.hex for u in m.side_units("ua", "manoeuvre")}
     for u in sorted(v.rear_units(), key=lambda u: u.uid):
         if u.uid in used or u.status.in_reserve:
             continue
-        dest = v.step_towards(u, 1)
+        dest = v.step_towards(u, 1, avoid=held)
         if dest is not None:
-            give(Move(u.uid, dest), f"{u.name} moves up to strengthen the line")
+            held.add(dest)
+            give(Move(u.uid, dest), f"{u.name} moves up to an uncovered stretch of the line at {m.hex_label(dest)}")
     # drones over each sector, striking infiltrators; fires on Russian concentrations
     for u in sorted(m.side_units("ua", "drone") + m.side_units("ua", "fires"), key=lambda u: u.uid):
         want = max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km))
