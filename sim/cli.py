@@ -194,7 +194,7 @@ def cmd_calibrate(args) -> int:
             raise UserError(str(exc)) from None
         cal = fit.calibrate(targets, samples=args.samples, runs=args.runs, final_runs=args.final_runs,
                             refine=args.refine, workers=args.workers or os.cpu_count() or 1, seed=args.seed,
-                            weeks=args.weeks, log=lambda line: print(line, flush=True))
+                            weeks=args.weeks, cache=figures / "stages", log=lambda line: print(line, flush=True))
         cal.budget["command"] = " ".join(["wargame calibrate", *(sys.argv[2:] if sys.argv[1:2] == ["calibrate"]
                                                                    else [])])
         (figures / "results.json").write_text(json.dumps(fit.to_json(cal), indent=1))
@@ -250,7 +250,7 @@ def cmd_play(args) -> int:
     from sim.ui.game import run_game
 
     return run_game(args.scenario if model is None else None, side=side, difficulty=difficulty, seed=args.seed,
-                    model=model, save_path=args.load)
+                    model=model, save_path=args.load, white_cell=args.white_cell)
 
 
 def cmd_report(args) -> int:
@@ -290,16 +290,20 @@ def cmd_facilitate(args) -> int:
         raise UserError("--new needs --out FILE, where the new game's save goes")
     try:
         model = WargameModel(args.new, seed=args.seed) if args.new is not None else load_game(source)
+        # turns are numbered from 1 as the game window's top bar shows them; the model counts from 0
         if args.rewind is not None:
-            model = rewind(model, args.rewind)
-            print(f"rewound to the start of turn {model.turn} ({model.date})")
+            if args.rewind < 1:
+                raise UserError(f"--rewind takes a turn number from 1 (the first turn), got {args.rewind}")
+            model = rewind(model, args.rewind - 1)
+            print(f"rewound to the start of turn {model.turn + 1} ({model.date})")
         for text in args.inject or []:
             inj = parse_inject(text, model.turn)
             apply_inject(model, inj)
-            print(f"turn {model.turn} ({model.date}): {model.inject_events[-1].text}")
+            print(f"turn {model.turn + 1} ({model.date}): {model.inject_events[-1].text}")
         if args.play:
             play_on(model, args.play)
-            print(f"played {args.play} turn(s) with the AI on both sides: now turn {model.turn} ({model.date})")
+            print(f"played {args.play} turn(s) with the AI on both sides: now at the start of turn {model.turn + 1} "
+                  f"({model.date})")
     except (InjectError, SaveError) as exc:
         raise UserError(str(exc)) from None
     out = Path(args.out) if args.out else target
@@ -349,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "with --batch: open the run at turn N (to branch it)")
     p.add_argument("--batch", metavar="DIR", help="open run --index of the batch in DIR")
     p.add_argument("--index", type=int, metavar="I", help="with --batch: the run to open")
+    p.add_argument("--white-cell", action="store_true",
+                   help="start in the facilitator's White Cell mode (paused, fog off, injects, rewind; F2 leaves)")
     p.set_defaults(func=cmd_play)
 
     p = sub.add_parser("map", help="render a map or a scenario's start to PNG, headless")
@@ -415,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("save", nargs="?", default="", help="a game save (game.json) or a `wargame run` output folder")
     p.add_argument("--new", metavar="SCENARIO", help="start a new game of SCENARIO instead (needs --out)")
     p.add_argument("--seed", type=int, default=0, help="with --new: the game's seed (default 0)")
-    p.add_argument("--rewind", type=int, metavar="T", help="first go back to the start of turn T (a branch)")
+    p.add_argument("--rewind", type=int, metavar="T", help="first go back to the start of turn T, numbered from 1 as the game shows it (a branch)")
     p.add_argument("--inject", action="append", metavar="KIND:ARGS", help="an inject (repeatable)")
     p.add_argument("--play", type=int, metavar="N", help="then play N turns with the AI on both sides")
     p.add_argument("--out", metavar="FILE", help="write the save here instead of over the input")

@@ -96,3 +96,18 @@ def test_apply_writes_value_and_fitted_note(tmp_path):
     assert data["infiltration"]["eta"]["value"] == pytest.approx(0.412)
     assert "0.3-0.55" in data["infiltration"]["eta"]["fitted"] and "run X" in data["infiltration"]["eta"]["fitted"]
     assert data["gap"]["g0"]["value"] == pytest.approx(0.02) and data["isr"]["p_hit"]["value"] == 0.1
+
+
+def test_a_finished_stage_is_read_back_not_played_again(tmp_path, monkeypatch):
+    task = fit.ObsTask("x.toml", 1, 0, 0, {"gap.g0": 0.01}, 3, (0, 0, 1, 1), ())
+    monkeypatch.setattr(fit, "run_tasks", lambda tasks, workers, progress: [{"point": 0, "area": [1.0]}])
+    cache = tmp_path / "stage-search.json"
+    first = fit.cached_run([task], 1, None, cache)
+
+    def boom(*args):
+        raise AssertionError("played again")
+    monkeypatch.setattr(fit, "run_tasks", boom)
+    assert fit.cached_run([task], 1, None, cache) == first
+    other = fit.ObsTask("x.toml", 1, 0, 0, {"gap.g0": 0.02}, 3, (0, 0, 1, 1), ())
+    with pytest.raises(AssertionError, match="played again"):
+        fit.cached_run([other], 1, None, cache)

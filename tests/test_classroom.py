@@ -189,7 +189,9 @@ def test_facilitate_cli_new_play_inject_rewind(tmp_path, capsys):
                  "surge:side=ru,at=Pokrovsk,personnel=20", "--play", "2"]) == 0
     data = json.loads(save.read_text())
     assert [i["kind"] for i in data["injects"]] == ["weather", "surge"] and len(data["orders"]) == 4
-    assert main(["facilitate", str(save), "--rewind", "1", "--out", str(tmp_path / "b.json")]) == 0
+    # turns count from 1 as the window shows them: back to the start of turn 2 keeps turn 1's orders
+    assert main(["facilitate", str(save), "--rewind", "2", "--out", str(tmp_path / "b.json")]) == 0
     assert len(json.loads((tmp_path / "b.json").read_text())["orders"]) == 1
+    assert main(["facilitate", str(save), "--rewind", "0"]) == 2
     assert main(["facilitate", str(save), "--inject", "surge:side=xx,at=Pokrovsk,personnel=1"]) == 2
     assert "side=ru or side=ua" in capsys.readouterr().err

@@ -16,13 +16,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import json
 import math
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -123,6 +127,25 @@ def observe_run(task: ObsTask) -> dict[str, Any]:
             "fall": fall, "ru_losses": row["ru_losses"], "ua_losses": row["ua_losses"],
             "ru_drone_losses": row["ru_loss_drones"], "ru_control_gain_km2": row["ru_control_km2"]
             - m.metrics[0]["ru_control_km2"]}
+
+
+def cached_run(tasks: list[ObsTask], workers: int, progress: Callable[[int, int], None] | None,
+               cache: Path | None) -> list[dict[str, Any]]:
+    """`run_tasks`, kept in ``cache`` (a JSON file keyed by a hash of the tasks) so an interrupted calibration
+    resumes where it stopped instead of playing a finished stage again."""
+    key = hashlib.sha256(json.dumps([asdict(t) for t in tasks], sort_keys=True).encode()).hexdigest()[:16]
+    if cache is not None and cache.is_file():
+        with contextlib.suppress(ValueError, OSError):
+            data = json.loads(cache.read_text())
+            if data.get("key") == key:
+                return data["results"]
+    results = run_tasks(tasks, workers, progress)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(cache.name + ".tmp")
+        tmp.write_text(json.dumps({"key": key, "results": results}))
+        tmp.replace(cache)
+    return results
 
 
 def run_tasks(tasks: list[ObsTask], workers: int = 1, progress: Callable[[int, int], None] | None = None
@@ -305,7 +328,7 @@ class Calibration:
 def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_runs: int = 200, refine: int = 5,
               refine_runs: int | None = None, workers: int = 1, seed: int = 2024,
               ranges: dict[str, tuple[float, float]] | None = None, weeks: int | None = None,
-              log: Callable[[str], None] = print) -> Calibration:
+              cache: Path | None = None, log: Callable[[str], None] = print) -> Calibration:
     """The whole method: hypercube search, re-run of the best points, then a final batch at the fitted values."""
     from sim.batch.design import make_plan
 
@@ -316,7 +339,10 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
                      ranges=[f"{n}={lo}:{hi}" for n, (lo, hi) in ranges.items()], samples=samples)
     log(f"search: {samples} points x {runs} runs over {window.turns} weekly turns ({window.start} to "
         f"{window.dates[-1]}), {workers} worker(s)")
-    results = run_tasks(tasks_for(plan, window, targets.box), workers, _progress(log, "search"))
+    def stage(name: str) -> Path | None:
+        return None if cache is None else cache / f"stage-{name}.json"
+
+    results = cached_run(tasks_for(plan, window, targets.box), workers, _progress(log, "search"), stage("search"))
     grouped = group_by_point(results)
     search = [score_point(p, plan.points[p], grouped[p], window) for p in range(len(plan.points))]
     t_search = time.perf_counter() - t0
@@ -328,7 +354,8 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
     rplan = make_plan(SCENARIO, runs=refine_runs, seed=seed + 1, sweeps=None)
     rplan = _with_points(rplan, [b.parameters for b in best])
     log(f"refine: {len(best)} points x {refine_runs} runs")
-    rres = group_by_point(run_tasks(tasks_for(rplan, window, targets.box), workers, _progress(log, "refine")))
+    rres = group_by_point(cached_run(tasks_for(rplan, window, targets.box), workers, _progress(log, "refine"),
+                                     stage("refine")))
     refined = [score_point(best[p].point, best[p].parameters, rres[p], window) for p in range(len(best))]
     # rounded as --apply writes them, so the final batch plays exactly the defaults it certifies
     fitted = {k: float(f"{v:.3g}") for k, v in min(refined, key=lambda s: s.distance).parameters.items()}
@@ -337,7 +364,7 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
     # the bar: a fresh batch at the fitted values, seeded as `wargame batch --runs N --seed S` would be
     fplan = _with_points(make_plan(SCENARIO, runs=final_runs, seed=seed + 2), [fitted])
     log(f"final: {final_runs} runs at the fitted values")
-    fres = run_tasks(tasks_for(fplan, window, targets.box), workers, _progress(log, "final"))
+    fres = cached_run(tasks_for(fplan, window, targets.box), workers, _progress(log, "final"), stage("final"))
     final = score_point(0, fitted, fres, window)
     budget = {"search_points": samples, "search_runs": runs, "refine_points": len(best), "refine_runs": refine_runs,
               "final_runs": final_runs, "workers": workers, "root_seed": seed, "turns": window.turns,
@@ -349,8 +376,6 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
 
 # ---------------------------------------------------------------------------------------------- saving
 def _score_dict(s: PointScore) -> dict[str, Any]:
-    from dataclasses import asdict
-
     return asdict(s)
 
 
@@ -365,9 +390,14 @@ def to_json(cal: Calibration) -> dict[str, Any]:
         "search": [_score_dict(s) for s in cal.search], "refined": [_score_dict(s) for s in cal.refined],
         "fitted": cal.fitted, "accepted": [s.point for s in cal.accepted],
         "ranges": {k: list(v) for k, v in cal.ranges.items()}, "final": _score_dict(cal.final),
-        "final_runs": cal.final_runs, "budget": cal.budget,
+        "final_runs": [_rounded(r) for r in cal.final_runs], "budget": cal.budget,
         "search_ranges": {k: list(v) for k, v in cal.search_ranges.items()},
     }
+
+
+def _rounded(run: dict[str, Any]) -> dict[str, Any]:
+    """A run's series to 0.1 km2 / km: the file stays small and the figures do not change."""
+    return {k: [round(x, 1) for x in v] if k in ("area", "grey", "pok_km") else v for k, v in run.items()}
 
 
 def from_json(data: dict[str, Any]) -> Calibration:

@@ -26,6 +26,7 @@ from sim.saves import SaveError, load_game, read_save, save_game
 from sim.ui import overlays, screens
 from sim.ui.render import Camera, MapRenderer, RenderState, UnitMarker, map_bounds
 from sim.ui.symbols import forget_fonts, get_font
+from sim.ui.white_cell import WhiteCell
 from sim.units import SIDE_NAMES, Unit, other
 
 SIZE = (1280, 800)
@@ -42,6 +43,10 @@ BAD = (255, 90, 80)
 QUICK_SAVE = Path("saves/quick.json")
 CHANGED_SECONDS = 6.0
 KEY_KINDS = {pygame.K_m: "move", pygame.K_i: "infiltrate", pygame.K_a: "assault", pygame.K_c: "commit"}
+# view keys that still work behind the White Cell panel; every order and end-turn key is blocked there
+WHITE_CELL_PASS = {pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP, pygame.K_DOWN, pygame.K_PLUS, pygame.K_EQUALS,
+                   pygame.K_KP_PLUS, pygame.K_MINUS, pygame.K_KP_MINUS, pygame.K_f, pygame.K_h, pygame.K_F1,
+                   pygame.K_F5, pygame.K_F9}
 
 
 @dataclass
@@ -55,7 +60,8 @@ class Game:
     """The whole window: start screen, briefing, the map with its panels, hand-over and help."""
 
     def __init__(self, scenario: str | None = None, side: str = "ua", difficulty: str = "normal", seed: int = 0,
-                 size: tuple[int, int] = SIZE, model: WargameModel | None = None, save_path: Path = QUICK_SAVE):
+                 size: tuple[int, int] = SIZE, model: WargameModel | None = None, save_path: Path = QUICK_SAVE,
+                 white_cell: bool = False):
         self.screen = pygame.display.set_mode(size, pygame.RESIZABLE)
         self.difficulty = difficulty
         self.seed = seed
@@ -70,6 +76,8 @@ class Game:
         self.changed_until = 0.0
         self.start: screens.StartScreen | None = None
         self.model: WargameModel | None = None
+        self.white_cell = WhiteCell(self)
+        self.white_cell_start = white_cell
         if model is not None:
             self._begin(model, side)
         elif scenario is not None:
@@ -77,6 +85,8 @@ class Game:
         else:
             self.start = screens.StartScreen()
             self.page = "start"
+        if white_cell:
+            self.white_cell.enter()
 
     # ------------------------------------------------------------------ set-up
     def _begin(self, model: WargameModel, side: str, page: str = "briefing") -> None:
@@ -249,6 +259,9 @@ class Game:
     def end_orders(self) -> None:
         """The current player is done: hand over in hotseat, else let the AI order and resolve the turn."""
         m = self.model
+        if self.white_cell.active:
+            self.say("The White Cell has paused the game: F2 returns to play", ok=False)
+            return
         if m.over:
             self.say(f"The game is over: {m.outcome['result']}", ok=False)
             return
@@ -317,6 +330,11 @@ class Game:
                 sid, side, difficulty = self.start.choice()
                 self.difficulty = difficulty
                 self._begin(WargameModel(sid, seed=self.seed), side)
+                if self.white_cell_start:
+                    self.white_cell.enter()
+            return
+        if event.type == pygame.KEYDOWN and event.key == pygame.K_F2:
+            self.white_cell.toggle()
             return
         if self.page in ("briefing", "handover"):
             if event.type == pygame.KEYDOWN and event.key in (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE):
@@ -362,6 +380,8 @@ class Game:
 
     def key(self, event: pygame.event.Event) -> None:
         k, mod = event.key, getattr(event, "mod", 0)
+        if self.white_cell.active and (self.white_cell.key(event) or k not in WHITE_CELL_PASS):
+            return
         cam = self.camera
         pans = {pygame.K_LEFT: (-80, 0), pygame.K_RIGHT: (80, 0), pygame.K_UP: (0, -80), pygame.K_DOWN: (0, 80)}
         if k in (pygame.K_h, pygame.K_F1):
@@ -427,7 +447,7 @@ class Game:
         elif event.button == 3:
             hid = self.hex_at(x, y)
             u = self.unit()
-            if hid >= 0 and u is not None:
+            if hid >= 0 and u is not None and not self.white_cell.active:
                 self.target(self.mode or self.default_kind(u, hid), hid)
         elif event.button in (4, 5) and not hasattr(event, "precise_x"):
             pass  # old-style wheel buttons: MOUSEWHEEL handles zoom
@@ -444,6 +464,9 @@ class Game:
         if not self.map_rect.collidepoint(x, y):
             return
         hid = self.hex_at(x, y)
+        if self.white_cell.active:  # the facilitator points at hexes; no unit is selected or ordered
+            self.inspect = hid
+            return
         if self.preview and getattr(self.preview[0], "target", None) == hid:
             self.give(self.preview[0], confirmed=True)
             return
@@ -491,6 +514,9 @@ class Game:
             self.draw_panel()
             self.draw_minimap()
             self.draw_preview()
+            if self.white_cell.active:
+                w, h = self.screen.get_size()
+                self.white_cell.draw(self.screen, pygame.Rect(w - PANEL, TOP, PANEL, h - TOP), self.map_rect)
             if self.show_help:
                 screens.draw_help(self.screen)
 
@@ -714,12 +740,15 @@ def ai_turns(game: Game, turns: int) -> None:
 
 def run_game(scenario: str | None = None, side: str = "ua", difficulty: str = "normal", seed: int = 0,
              model: WargameModel | None = None, max_frames: int | None = None,
-             save_path: str | Path | None = None) -> int:
-    """Open the window and play until it is closed; F5/F9 save to and load from ``save_path`` (a quick save)."""
+             save_path: str | Path | None = None, white_cell: bool = False) -> int:
+    """Open the window and play until it is closed; F5/F9 save to and load from ``save_path`` (a quick save).
+
+    ``white_cell`` opens the game in the facilitator's White Cell mode (paused, fog off; F2 leaves it).
+    """
     pygame.init()
     try:
         game = Game(scenario, side=side, difficulty=difficulty, seed=seed, model=model,
-                    save_path=Path(save_path) if save_path else QUICK_SAVE)
+                    save_path=Path(save_path) if save_path else QUICK_SAVE, white_cell=white_cell)
         clock = pygame.time.Clock()
         frames = 0
         while game.running and (max_frames is None or frames < max_frames):

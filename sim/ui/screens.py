@@ -37,6 +37,9 @@ HELP_KEYS = [
     ("PgUp / PgDn", "scroll the event log"),
     ("F5 / F9", "quick save to saves/quick.json / load it"),
     ("H or F1", "this help"),
+    ("F2", "White Cell (facilitator): pause, fog off, injects and rewind; F2 or Esc returns to play"),
+    ("In the White Cell", "Tab side, W weather, R reinforce, B hold back (Shift+B cancel), C ceasefire, S surge,"),
+    ("", "D drone shortage (at the hex under the mouse); PgUp/PgDn or digits pick a turn, Enter rewinds"),
     ("Esc", "cancel the current order, preview or selection; with nothing to cancel, quit"),
 ]
 
