@@ -139,6 +139,22 @@ def make_model(make_scenario):
     return make
 
 
+@pytest.fixture
+def pg():
+    """pygame initialised for one test (headless), and shut down after it, cached fonts first."""
+    import os
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    import pygame
+
+    from sim.ui.game import shutdown
+
+    pygame.init()
+    yield
+    shutdown()
+
+
 def hexid(m: WargameModel, col: int, row: int) -> int:
     h = m.map.hex_id(col, row)
     assert h >= 0, (col, row)

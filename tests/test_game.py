@@ -3,43 +3,14 @@ saves, fog of war, overlays, hotseat hand-over and screenshots checked pixel by 
 
 from __future__ import annotations
 
-import os
+import numpy as np
+import pygame
 
-os.environ["SDL_VIDEODRIVER"] = "dummy"
-os.environ["SDL_AUDIODRIVER"] = "dummy"
-
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-import pytest  # noqa: E402
-
-from sim.orders import Assault, Infiltrate  # noqa: E402
-from sim.rules import legality  # noqa: E402
-from sim.rules.movement import withdrawal_target  # noqa: E402
-from sim.ui.game import TOP, Game, shutdown  # noqa: E402
-
-
-@pytest.fixture
-def pg():
-    pygame.init()
-    yield
-    shutdown()
-
-
-def key(k: int, mod: int = 0) -> pygame.event.Event:
-    return pygame.event.Event(pygame.KEYDOWN, key=k, mod=mod, unicode="")
-
-
-def click(pos: tuple[int, int], button: int = 1) -> list[pygame.event.Event]:
-    down = pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=button)
-    up = pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=button)
-    return [down, up]
-
-
-def post(game: Game, *events) -> None:
-    for ev in events:
-        for e in ev if isinstance(ev, list) else [ev]:
-            pygame.event.post(e)
-    game.frame()
+from sim.orders import Assault, Infiltrate
+from sim.rules import legality
+from sim.rules.movement import withdrawal_target
+from sim.ui.game import TOP, Game
+from tests.uidriver import click, key, post
 
 
 def hex_pos(game: Game, hid: int) -> tuple[int, int]:

@@ -3,37 +3,15 @@ every inject key lands in the model's inject log and the save, rewind equals a f
 
 from __future__ import annotations
 
-import os
+import numpy as np
+import pygame
 
-os.environ["SDL_VIDEODRIVER"] = "dummy"
-os.environ["SDL_AUDIODRIVER"] = "dummy"
-
-import numpy as np  # noqa: E402
-import pygame  # noqa: E402
-import pytest  # noqa: E402
-
-from sim.model import WargameModel  # noqa: E402
-from sim.orders import order_from_dict  # noqa: E402
-from sim.saves import load_game, read_save  # noqa: E402
-from sim.ui.game import PANEL, TOP, Game, shutdown  # noqa: E402
-from sim.ui.white_cell import BANNER_BG  # noqa: E402
-
-
-@pytest.fixture
-def pg():
-    pygame.init()
-    yield
-    shutdown()
-
-
-def key(k: int, mod: int = 0) -> pygame.event.Event:
-    return pygame.event.Event(pygame.KEYDOWN, key=k, mod=mod, unicode="")
-
-
-def post(game: Game, *events: pygame.event.Event) -> None:
-    for e in events:
-        pygame.event.post(e)
-    game.frame()
+from sim.model import WargameModel
+from sim.orders import order_from_dict
+from sim.saves import load_game, read_save
+from sim.ui.game import PANEL, TOP, Game
+from sim.ui.white_cell import BANNER_BG
+from tests.uidriver import key, post
 
 
 def point_at(game: Game, hid: int) -> None:
