@@ -372,6 +372,11 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _when(turn: int) -> str:
+    """A map's moment in the words of the game window: the start, or after turn N (numbered from 1)."""
+    return "start" if turn == 0 else f"after turn {turn}"
+
+
 def _table(headers: list[str], rows: list[list[Any]], raw: set[int] = frozenset()) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{v if i in raw else _e(v)}</td>" for i, v in enumerate(r)) + "</tr>"
@@ -455,9 +460,9 @@ def build_report(source: str | Path, out: str | Path, *, batch_dir: str | Path |
     figs = []
     for t in choose_turns(played, dates):
         img = draw_map(m, played.controls[t], units=played.units[t],
-                       title=f"{m.date_of_turn(t)} (turn {t})", width_in=5.2)
+                       title=f"{m.date_of_turn(t)} ({_when(t)})", width_in=5.2)
         figs.append(f'<figure><img src="{img}" alt="The front on {m.date_of_turn(t)}">'
-                    f"<figcaption>{m.date_of_turn(t)} (turn {t})</figcaption></figure>")
+                    f"<figcaption>{m.date_of_turn(t)} ({_when(t)})</figcaption></figure>")
     parts.append(f"<section><h2>The front</h2>{legend}<div class=\"maps\">{''.join(figs)}</div></section>")
 
     picks = sorted({round(i * last / max(frames - 1, 1)) for i in range(frames)})
@@ -482,7 +487,7 @@ def build_report(source: str | Path, out: str | Path, *, batch_dir: str | Path |
                  "nobody holds.</p></section>")
 
     events = key_events(m)
-    rows = [[t, d, k, txt] for t, d, k, txt in events]
+    rows = [[t + 1, d, k, txt] for t, d, k, txt in events]  # turns numbered from 1, as the game window shows
     parts.append("<section><h2>Key events and why they happened</h2>"
                  + (_table(["turn", "date", "kind", "what happened and why"], rows) if rows else
                     "<p>No key events.</p>") + "</section>")
