@@ -48,7 +48,7 @@ def test_report_of_a_run_with_batch_and_claims(played, capsys):
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
     assert len(images) >= 2 + 4 + 2 + 1  # two chosen dates, the strip, area + losses, fan chart
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
-    assert "2025-11-03 (turn 2)" in text
+    assert "2025-11-03 (after turn 2)" in text
 
 
 def test_report_of_a_save_without_extras(played):
