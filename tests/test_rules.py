@@ -139,7 +139,7 @@ def test_control_shift_theta_weights_the_holder(make_model):
     m.control[h] = 0.4  # Ukraine holds: its garrison counts double
     m.presence[0, h], m.presence[1, h] = 30.0, 10.0
     control.resolve(m)
-    assert m.control[h] == pytest.approx(0.4 + 0.3 * (30 - 2 * 10) / (30 + 2 * 10))
+    assert m.control[h] == pytest.approx(0.4 + P.infiltration.kappa * (30 - 2 * 10) / (30 + 2 * 10))
 
 
 def test_control_shift_scales_with_turn_length_and_hex_size(make_model):
@@ -149,7 +149,7 @@ def test_control_shift_scales_with_turn_length_and_hex_size(make_model):
     m.presence[0, h], m.presence[1, h] = 30.0, 10.0
     control.resolve(m)
     # a day is 1/7 of kappa's week, and a 0.5 km hex holds 1/5 of the ground of kappa's 2.5 km hex
-    assert m.control[h] == pytest.approx(0.5 + 0.3 / 7 * (2.5 / 0.5) * 0.5)
+    assert m.control[h] == pytest.approx(0.5 + P.infiltration.kappa / 7 * (2.5 / 0.5) * 0.5)
 
 
 def test_flip_needs_ratio_for_two_turns(make_model):
@@ -173,7 +173,7 @@ def test_grey_zone_holds_below_flip_ratio(make_model):
     m.control[h] = 0.7
     m.presence[0, h], m.presence[1, h] = 14.0, 10.0  # ratio 1.4 < 1.5
     control.resolve(m)
-    assert m.control[h] == pytest.approx(0.7 + 0.3 * 4 / 24)
+    assert m.control[h] == pytest.approx(0.7 + P.infiltration.kappa * 4 / 24)
     for _ in range(6):
         control.resolve(m)
         assert m.control[h] == pytest.approx(0.79)

@@ -129,11 +129,27 @@ def observe_run(task: ObsTask) -> dict[str, Any]:
             - m.metrics[0]["ru_control_km2"]}
 
 
+def code_fingerprint(scenario: str = SCENARIO) -> str:
+    """A hash of the engine, AI, rule data and scenario: other people edit them while a calibration runs, and a
+    stage played on other code must not be mixed with (or read back as) this code's results."""
+    from sim.scenario import find_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted([*root.glob("rules/*.py"), *root.glob("ai/*.py"), *root.glob("data/*.toml"), *root.glob("geo/*.py"),
+                    *(root / n for n in ("model.py", "setup.py", "units.py", "scenario.py", "orders.py"))])
+    h = hashlib.sha256()
+    for f in [*files, Path(find_scenario(scenario))]:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def cached_run(tasks: list[ObsTask], workers: int, progress: Callable[[int, int], None] | None,
                cache: Path | None) -> list[dict[str, Any]]:
     """`run_tasks`, kept in ``cache`` (a JSON file keyed by a hash of the tasks) so an interrupted calibration
     resumes where it stopped instead of playing a finished stage again."""
-    key = hashlib.sha256(json.dumps([asdict(t) for t in tasks], sort_keys=True).encode()).hexdigest()[:16]
+    key = hashlib.sha256(json.dumps([code_fingerprint(), *(asdict(t) for t in tasks)], sort_keys=True).encode()
+                         ).hexdigest()[:16]
     if cache is not None and cache.is_file():
         with contextlib.suppress(ValueError, OSError):
             data = json.loads(cache.read_text())
@@ -331,6 +347,7 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
               cache: Path | None = None, log: Callable[[str], None] = print) -> Calibration:
     """The whole method: hypercube search, re-run of the best points, then a final batch at the fitted values."""
     from sim.batch.design import make_plan
+    from sim.params import parameter_specs
 
     ranges = dict(ranges or SEARCH_RANGES)
     window = window_for(targets, weeks=weeks)
@@ -342,6 +359,7 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
     def stage(name: str) -> Path | None:
         return None if cache is None else cache / f"stage-{name}.json"
 
+    code = {"search": code_fingerprint()}
     results = cached_run(tasks_for(plan, window, targets.box), workers, _progress(log, "search"), stage("search"))
     grouped = group_by_point(results)
     search = [score_point(p, plan.points[p], grouped[p], window) for p in range(len(plan.points))]
@@ -354,6 +372,7 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
     rplan = make_plan(SCENARIO, runs=refine_runs, seed=seed + 1, sweeps=None)
     rplan = _with_points(rplan, [b.parameters for b in best])
     log(f"refine: {len(best)} points x {refine_runs} runs")
+    code["refine"] = code_fingerprint()
     rres = group_by_point(cached_run(tasks_for(rplan, window, targets.box), workers, _progress(log, "refine"),
                                      stage("refine")))
     refined = [score_point(best[p].point, best[p].parameters, rres[p], window) for p in range(len(best))]
@@ -364,13 +383,16 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
     # the bar: a fresh batch at the fitted values, seeded as `wargame batch --runs N --seed S` would be
     fplan = _with_points(make_plan(SCENARIO, runs=final_runs, seed=seed + 2), [fitted])
     log(f"final: {final_runs} runs at the fitted values")
+    code["final"] = code_fingerprint()
     fres = cached_run(tasks_for(fplan, window, targets.box), workers, _progress(log, "final"), stage("final"))
     final = score_point(0, fitted, fres, window)
     budget = {"search_points": samples, "search_runs": runs, "refine_points": len(best), "refine_runs": refine_runs,
               "final_runs": final_runs, "workers": workers, "root_seed": seed, "turns": window.turns,
               "seconds": {"search": round(t_search), "refine": round(t_refine),
                           "final": round(time.perf_counter() - t0 - t_search - t_refine)},
-              "total_runs": samples * runs + len(best) * refine_runs + final_runs}
+              "total_runs": samples * runs + len(best) * refine_runs + final_runs,
+              "code": {**code, "end": code_fingerprint()},
+              "priors": {n: parameter_specs()[n].default for n in ranges}}
     return Calibration(window, search, refined, fitted, accepted, acc_ranges, final, fres, budget, ranges)
 
 

@@ -26,11 +26,21 @@ from sim.calibrate.fit import (
 )
 
 BAR_COVERAGE = 0.8
+# Why the 2026-11-21 fit was not written into the defaults (kept by hand, shown only while they differ).
+NOT_APPLIED = ("With them the test suite fails: four control-rule tests in `tests/test_rules.py` hard-code kappa = "
+               "0.3 in their expected values, and two behavioural tests in `tests/test_engine.py` fail on "
+               "substance - with kappa 0.87 and the low drone kill rate, three Ukrainian drone units no longer cut the "
+               "attacker's gain by 30 % (40.8 to 34.6 in that test) and a thin garrison no longer falls clearly faster than a "
+               "thick one (3 against 4 in that test). A fit that removes the drone and garrison effects the design rests "
+               "on, while still missing the bar, should not become the default; `wargame calibrate --apply` writes "
+               "it once the structural changes below are in and the suite passes with it.")
 # What earlier searches taught (kept by hand: a run cannot know its predecessors).
 SEARCH_HISTORY = ("Search history: a first search on 2026-11-21 (96 points x 4 runs, `infiltration.kappa` 0.15-0.7) "
                   "put every accepted point at the top edge of kappa (accepted 0.59-0.67, rank correlation -0.96 "
                   "with the distance; best distance 2.3 months, real series inside the band on 4-12 % of weeks), "
-                  "so kappa's interval was widened to 0.3-1.0 (its allowed range ends at 1.0).")
+                  "so kappa's interval was widened to 0.3-1.0 (its allowed range ends at 1.0). A second attempt was "
+                  "discarded because the model code (other work in progress) changed under it between stages (its search runs took Selydove in "
+                  "95 % of runs, its final batch in 10 %); since then each stage records a fingerprint of the code.")
 BAR_WEEKS = 4.0
 FORTRESS_BELT = ("Kostiantynivka", "Druzhkivka", "Kramatorsk", "Sloviansk")
 AGGLOMERATION = ("Pokrovsk", "Myrnohrad")
@@ -273,23 +283,25 @@ Three findings, each visible above, say the gap is structural rather than a matt
 
 1. **The advance is spread over the wrong sectors.** The searched parameters act on every sector at once, so they
    make the whole front faster or slower together. History was lopsided: Russia's main effort went into
-   Pokrovsk-Selydove-Kurakhove and the south (Vuhledar, Velyka Novosilka) while Chasiv Yar moved at 15 m/day
-   (notes §1.10). In the model Toretsk and Chasiv Yar fall about three months early (and Kostiantynivka often
-   falls, which it did not) while the satellite towns of the main axis fall half a year late or never. Any value
-   that brings Selydove forward also brings the north and the total area forward, so the distance can only trade
-   one error against the other. Over the whole hypercube no point's median run took Selydove within 13 weeks of
-   its real date.
-2. **Russia advances far too cheaply.** The fitted model pays about 15 Russian casualties per km² against 85-100,
-   at an exchange of under 2:1. A diagnostic run at the fitted values (`infiltration.kappa` 0.62, `isr.p_hit`
-   0.034, `gap.g0` 0.029, seed 5) shows why: Russian personnel on the map grows from 20.8k to 90.6k (plus 9.8k
-   infiltrators in the field) over the window, while it loses 43k, of whom 45 % starve as cut-off infiltrators and
-   only 13 % fall to drones (history: 60-80 %, notes §5 T10). The Russian commander sends 30 % of each front unit a
-   week into the sieve and leaves the rest of the growing mass idle, so the model cannot both kill at the
-   historical rate and advance at the historical rate: raising the drone kill rate (`isr.p_hit`) stops the
-   advance instead of raising its price, and the fit pushes `isr.p_hit` down to a third of its sourced prior.
+   Pokrovsk-Selydove-Kurakhove while Chasiv Yar moved at 15 m/day (notes §1.10). In the model Toretsk and Chasiv
+   Yar fall three to four months early and Kostiantynivka (still held in June 2025) falls in most runs, while the
+   satellite towns of the main axis (Novohrodivka, Ukrainsk, Hirnyk, Selydove, Kurakhove) fall five to eight
+   months late or never. Any value that brings Selydove forward also brings the north and the total area
+   forward, so the distance can only trade one error against the other. Over the whole hypercube no point's
+   median run took Selydove within 13 weeks of its real date.
+2. **Russia advances far too cheaply.** At the fitted values Russia pays under 20 casualties per km² against
+   85-100 (the exchange, about 2.4:1, is right, so Ukrainian losses are too low in proportion too). A diagnostic
+   run at the fitted values (seed 5) shows why: Russian personnel on the map grows from 20.8k to 82.0k (plus
+   6.8k infiltrators in the field) over the window while it loses 58.8k, of whom 36 % starve as cut-off
+   infiltrators, 37 % die to clearance and only 12 % to drones (history: 60-80 %, notes §5 T10). The Russian
+   commander sends 30 % of each front unit a week into the sieve and leaves the growing mass behind it idle, so
+   the flow into the kill zone, not the kill zone, limits both the advance and its price. The fit is
+   indifferent to the drone kill rate `isr.p_hit` over a five-fold range, and cannot raise the cost per km² to
+   history without stopping the advance.
 3. **The control shift is the only lever the data identify.** Only `infiltration.kappa` correlates strongly with
-   the distance; the sieve's own parameters (detectability, kill rate, clearance, survival) barely matter within
-   their ranges, because the flow into the sieve, not the sieve, limits the advance.
+   the distance, and its accepted values crowd towards the top of its allowed range (1.0 per week): the fit
+   wants ground to change hands faster than presence can build up, another sign that the flow is too small.
+   The sieve's own parameters (detectability, kill rate, clearance, survival) barely matter within their ranges.
 
 The changes that would let calibration reach the bar (none made here: rules, AI and scenarios are not part of
 this work):
@@ -307,6 +319,18 @@ this work):
 4. **Time-varying drone capacity** (notes §5): Ukrainian sorties ramping through 2025 would slow the spring 2025
    advance without slowing the autumn 2024 surge, which no single `isr.p_hit` can do.
 """
+
+
+def _code_line(b: dict[str, Any]) -> str:
+    code = b.get("code") or {}
+    if not code:
+        return "Code fingerprint: not recorded."
+    if len(set(code.values())) == 1:
+        return (f"Code fingerprint (engine, AI, rule data, scenario) `{next(iter(code.values()))}`, the same at "
+                "every stage: all runs played the same model.")
+    return ("**Warning: the model's code changed during this calibration** (fingerprints "
+            + ", ".join(f"{k} `{v}`" for k, v in code.items()) + "); stages played on different code are not "
+            "comparable - run `wargame calibrate` again.")
 
 
 def write_report(cal: Calibration, out: Path, command: str = "") -> Path:
@@ -390,6 +414,8 @@ def write_report(cal: Calibration, out: Path, command: str = "") -> Path:
         f"| Total | {b['total_runs']} runs of {b['turns']} turns, {b['workers']} worker(s), root seed "
         f"{b['root_seed']} | {sum(b['seconds'].values())} s |",
         "",
+        _code_line(b),
+        "",
         "## Fitted values",
         "",
         "| Parameter | Prior default | Searched | Fitted | Accepted 5-95 % (median) |",
@@ -398,9 +424,13 @@ def write_report(cal: Calibration, out: Path, command: str = "") -> Path:
     from sim.params import parameter_specs
 
     specs = parameter_specs()
+    applied = all(n in specs and specs[n].default == cal.fitted[n] for n in cal.fitted)
+    lines.insert(lines.index("| Parameter | Prior default | Searched | Fitted | Accepted 5-95 % (median) |"),
+                 ("The fitted values are the defaults in `sim/data/parameters.toml`.\n" if applied else
+                  f"**The fitted values are not the defaults** in `sim/data/parameters.toml`. {NOT_APPLIED}\n"))
     for n, (lo, hi) in cal.search_ranges.items():
         r5, r50, r95 = cal.ranges[n]
-        prior = specs[n].default if n in specs else "?"
+        prior = (b.get("priors") or {}).get(n, specs[n].default if n in specs else "?")
         lines.append(f"| `{n}` | {prior} | {_fmt(lo)}-{_fmt(hi)} | **{_fmt(cal.fitted[n])}** | "
                      f"{_fmt(r5)}-{_fmt(r95)} ({_fmt(r50)}) |")
     best = sorted(cal.refined, key=lambda s: s.distance)
