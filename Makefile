@@ -18,7 +18,14 @@ venv: $(STAMP)
 play: $(STAMP)
 	@$(BIN)/wargame play $(ARGS)
 
-test: $(STAMP)
+VNU := .cache/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+
+# The W3C Nu HTML validator checks the after-action review when npm and Java are on the machine (optional).
+$(VNU):
+	@(command -v npm >/dev/null && command -v java >/dev/null && \
+	  npm install --silent --no-audit --no-fund --prefix .cache/vnu vnu-jar >/dev/null 2>&1) || true
+
+test: $(STAMP) $(VNU)
 	$(BIN)/ruff check sim tests benchmarks
 	$(BIN)/python -m pytest -q
 

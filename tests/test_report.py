@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import html5lib
@@ -25,9 +29,19 @@ def played(tmp_path_factory) -> dict[str, Path]:
     return {"dir": d, "scenario": scenario, "run": d / "run", "batch": d / "batch"}
 
 
+VNU = Path(__file__).resolve().parent.parent / ".cache" / "vnu" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
 def _check_html(text: str) -> None:
-    """Strict HTML5 parse, and no resource fetched from the network."""
+    """Strict HTML5 parse (and the W3C Nu validator when `make test` could install it), no network resources."""
     html5lib.HTMLParser(strict=True).parse(text)
+    if VNU.exists() and shutil.which("java"):
+        with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False) as fh:
+            fh.write(text)
+        proc = subprocess.run(["java", "-jar", str(VNU), "--errors-only", fh.name], capture_output=True, text=True,
+                              timeout=120)
+        os.unlink(fh.name)
+        assert proc.returncode == 0, proc.stderr
     refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', text) + re.findall(r"url\(([^)]*)\)", text)
     assert not [r for r in refs if re.match(r"\s*['\"]?(https?:)?//", r)]
     assert "http://" not in text and "https://" not in text
