@@ -93,6 +93,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             dest = v.step_towards(u, 1)
             if dest is not None:
                 out.append((Move(u.uid, dest), f"{u.name} moves up to the front"))
+    struck: set[int] = set()
     for u in sorted(m.side_units("ru", "drone") + m.side_units("ru", "fires"), key=lambda u: u.uid):
         want = max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km))
         if abs(int(v.dist[u.hex]) - want) > 1:
@@ -102,10 +103,11 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
                 continue
         if u.utype.fires_per_day > 0:
             reach = np.flatnonzero(m.map.distances_from(u.hex) * km <= u.utype.range_km)
-            reach = reach[v.own[reach] < 0.5]
+            reach = reach[(v.own[reach] < 0.5) & ~np.isin(reach, list(struck))]  # one group to a target
             if reach.size:
                 value = v.enemy_garrison[reach] * (1.0 + m.fort[reach])
                 t = int(reach[np.argmax(value)])
+                struck.add(t)
                 if value.max() > 0:
                     out.append((Strike(u.uid, t), f"{u.name} bombards {m.hex_label(t)} (garrison "
                                 f"~{v.enemy_garrison[t]:.0f}, works level {m.fort[t]})"))

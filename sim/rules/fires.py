@@ -36,6 +36,8 @@ def resolve(m: WargameModel) -> None:
     """Strike orders resolve together against the concealment the targets had at the start of the phase."""
     p = m.p
     cover = {side: concealment(m, side) for side in ("ru", "ua")}
+    cap_share = min(1.0, p.fires.extra.max_hex_share * m.turn_days / 7.0)
+    budget: dict[tuple[str, int], float] = {}  # what strikes may still kill per (side struck, hex) this turn
     for order in [o for o in m.turn_orders if isinstance(o, Strike) and o.mode == "strike"]:
         unit = m.units.get(order.unit)
         if unit is None or not unit.alive:
@@ -53,9 +55,11 @@ def resolve(m: WargameModel) -> None:
         level = int(m.fort[t])
         seen_share = min(1.0, float(m.isr[s, t]) * m.weather["visibility"]
                          * float(cover[enemy][t]) / p.fortification.multiplier[level])
-        expected = pool.spend_on(idx, t, people * seen_share * 0.5)
+        left = budget.setdefault((enemy, t), people * cap_share)
+        expected = pool.spend_on(idx, t, min(people * seen_share * p.fires.extra.exposed_share, left))
         killed = float(m.rng.poisson(expected)) if expected > 0 else 0.0
-        killed = min(killed, people * 0.3)
+        killed = min(killed, left)
+        budget[(enemy, t)] = left - killed
         cause = "drones" if unit.utype.role == "drone" else "fires"
         lost = 0.0
         for u in targets:
