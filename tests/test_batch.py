@@ -24,37 +24,17 @@ from sim.batch import BatchError, BatchInterrupted, make_plan, run_batch, seed_f
 from sim.batch.design import design_points, grid
 from sim.batch.runner import RunTask, play
 from sim.cli import main
+from tests.conftest import scenario_text
 
-SMALL = """
-id = "batch-test"
-title = "Batch test"
-scale = "tactical"
-description = "A small fight in Pokrovsk for the batch tests."
-[map]
-base = "tactical"
-[calendar]
-start = 2025-11-01
-turn_days = 1
-turns = 4
-[sides.ru]
-name = "Russian forces"
-[sides.ua]
-name = "Ukrainian forces"
-[start]
-default_control = 0.5
-[supply]
-ru = ["edge:south"]
-ua = ["edge:north"]
-[[objectives]]
-name = "Pokrovsk"
-at = "Pokrovsk"
-[[objectives]]
-name = "Myrnohrad"
-at = "Myrnohrad"
-""" + "".join(f'[[units]]\nid = "{uid}"\ntype = "{utype}"\nat = "{place}"\n' for uid, utype, place in [
-    ("r1", "ru_assault_group", "Pokrovsk"), ("r2", "ru_drg", "Pokrovsk"), ("r3", "ru_drone_team", "Pokrovsk"),
-    ("r4", "ru_mortar_section", "Pokrovsk"), ("u1", "ua_squad", "Myrnohrad"), ("u2", "ua_drone_team", "Myrnohrad"),
-    ("u3", "ua_assault_squad", "Pokrovsk"), ("u4", "ua_mortar_section", "Myrnohrad")])
+SMALL = scenario_text(
+    scenario_id="batch-test", start="2025-11-01", turns=4, default_control=0.5,
+    supply={"ru": ["edge:south"], "ua": ["edge:north"]},
+    objectives=[{"name": "Pokrovsk", "at": "Pokrovsk"}, {"name": "Myrnohrad", "at": "Myrnohrad"}],
+    units=[{"id": uid, "type": utype, "at": place} for uid, utype, place in [
+        ("r1", "ru_assault_group", "Pokrovsk"), ("r2", "ru_drg", "Pokrovsk"), ("r3", "ru_drone_team", "Pokrovsk"),
+        ("r4", "ru_mortar_section", "Pokrovsk"), ("u1", "ua_squad", "Myrnohrad"),
+        ("u2", "ua_drone_team", "Myrnohrad"), ("u3", "ua_assault_squad", "Pokrovsk"),
+        ("u4", "ua_mortar_section", "Myrnohrad")]])
 
 TABLES = ("runs.csv", "timeseries.csv", "control.csv.gz", "hexes.csv")
 SWEEP = ["infiltration.eta=0.2,0.5"]

@@ -10,39 +10,12 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from tests.conftest import scenario_text
 
-TINY = """
-id = "tiny"
-title = "Tiny"
-scale = "tactical"
-description = "Two groups near Pokrovsk."
-[map]
-base = "tactical"
-[calendar]
-start = 2025-11-01
-turn_days = 1
-turns = 3
-[sides.ru]
-name = "Russian forces"
-[sides.ua]
-name = "Ukrainian forces"
-[start]
-default_control = 0.5
-[[units]]
-id = "r1"
-type = "ru_assault_group"
-at = "Pokrovsk"
-[[units]]
-id = "u1"
-type = "ua_squad"
-at = "Myrnohrad"
-[supply]
-ru = ["edge:south"]
-ua = ["edge:north"]
-[[objectives]]
-name = "Pokrovsk"
-at = "Pokrovsk"
-"""
+TINY = scenario_text(
+    scenario_id="tiny", start="2025-11-01", turns=3, default_control=0.5,
+    units=[{"id": "r1", "type": "ru_assault_group", "at": "Pokrovsk"}, {"id": "u1", "type": "ua_squad", "at": "Myrnohrad"}],
+    supply={"ru": ["edge:south"], "ua": ["edge:north"]}, objectives=[{"name": "Pokrovsk", "at": "Pokrovsk"}])
 
 
 @pytest.fixture

@@ -157,7 +157,12 @@ def area_plot(played: Played, history: list[tuple[dt.date, float]] | None = None
     if history:
         ax.plot([d for d, _ in history], [v for _, v in history], color="black", lw=1.5, ls=":",
                 label="occupied, DeepStateMap (real)")
-    ax.set_ylabel("km²")
+    return _dated_chart(fig, ax, "km²")
+
+
+def _dated_chart(fig, ax, ylabel: str) -> str:
+    """The common finish of a chart over dates: label, grid, legend, slanted dates, inlined as a PNG."""
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     fig.autofmt_xdate()
@@ -249,11 +254,7 @@ def fan_chart(played: Played, batch: dict[str, Any]) -> str:
     rows = played.model.metrics
     ax.plot([dt.date.fromisoformat(r["date"]) for r in rows], [r["ru_km2"] for r in rows], color="black", lw=2.2,
             label="your game")
-    ax.set_ylabel("km² held by Russia")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    fig.autofmt_xdate()
-    return _png(fig)
+    return _dated_chart(fig, ax, "km² held by Russia")
 
 
 # ------------------------------------------------------------------------------------------------ history
