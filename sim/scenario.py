@@ -88,6 +88,8 @@ class SideConfig(Strict):
     name: str
     playable: bool = True
     colour: str | None = None
+    main_effort: list[Location] = Field([], description="places the side's main effort drives towards; the AI "
+                                         "holds elsewhere (doctrine ai.ru.main_effort_km, secondary_commit)")
 
 
 class Sides(Strict):

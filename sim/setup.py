@@ -143,6 +143,14 @@ def populate(m: WargameModel) -> None:
             srcs += bad.hexes(hm, loc, f"supply.{side}.{j}")
         m.supply_sources[side] = np.array(sorted(set(srcs)), dtype=np.int64)
 
+    # each side's main effort: the hexes of the places its commander drives towards
+    m.main_effort = {}
+    for side in SIDES:
+        hexes = []
+        for j, loc in enumerate(getattr(sc.sides, side).main_effort):
+            hexes += bad.hexes(hm, loc, f"sides.{side}.main_effort.{j}")[:1]
+        m.main_effort[side] = np.array(list(dict.fromkeys(hexes)), dtype=np.int64)  # in the scenario's order
+
     # objectives
     for i, ob in enumerate(sc.objectives):
         hexes = []

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ai.common import View, allowed, infiltration_size
+from sim.ai.common import View, allowed, infiltration_size, main_effort_km
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, Infiltrate, Move, Order, Reserve, Strike
 from sim.rules.assault import odds
+from sim.rules.movement import reachable
 
 
 def _target_scores(m, v: View, envelop_weight: float) -> np.ndarray:
@@ -22,6 +23,16 @@ def _target_scores(m, v: View, envelop_weight: float) -> np.ndarray:
     envelop = 1.0 + envelop_weight * (road_side & ~dense)
     blind = 1.0 - 0.5 * m.isr[v.e]
     return weakness * progress * envelop * blind
+
+
+def _towards_main_effort(m, v: View, unit, effort_km: np.ndarray) -> int | None:
+    """The reachable own hex nearest the main effort, cheapest first; None if none is nearer than here."""
+    reach = reachable(m, unit)
+    h = reach.hexes
+    h = h[(v.own[h] >= 0.5) & (effort_km[h] < effort_km[unit.hex])]
+    if h.size == 0:
+        return None
+    return int(h[np.lexsort((h, reach.dist[h], effort_km[h]))[0]])
 
 
 def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
@@ -72,27 +83,50 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             out.append((Assault(u.uid, target), f"{u.name} assaults {m.hex_label(target)} at odds {ratio:.1f} "
                         f"(chance {o['p_gain']:.0%}; {blind:.0%} of days drone-blind)"))
             assaulting.add(u.uid)
+    # a hex already holding enough people to outnumber its garrison is worth less than a fresh one: spread out
+    enough = m.p.infiltration.flip_ratio * v.enemy_garrison + p.mass_per_hex
+    planned = m.presence[v.s].copy()
+    # outside the main effort, units only hold the enemy in place with a smaller share
+    effort_km = main_effort_km(m, "ru")
+    secondary = np.isfinite(effort_km).any()
     for u in active:
         if u.uid in assaulting or not u.utype.can_infiltrate:
             continue
-        near = np.flatnonzero(m.map.distances_from(u.hex) <= max_d)
-        near = near[(v.own[near] < hi) & (m.map.distances_from(u.hex)[near] >= 1)]
+        dist = m.map.distances_from(u.hex)
+        near = np.flatnonzero(dist <= max_d)
+        near = near[(v.own[near] < hi) & (dist[near] >= 1)]
         if near.size == 0:
             continue
-        h = int(near[np.argmax(scores[near] / np.maximum(m.map.distances_from(u.hex)[near], 1))])
-        n = infiltration_size(m, u, max(1.0, u.personnel * p.commit_share * min(skill, 1.2)))
+        value = scores[near] / np.maximum(dist[near], 1) / (1.0 + planned[near] / enough[near])
+        h = int(near[np.argmax(value)])
+        share = p.commit_share
+        if secondary and effort_km[u.hex] > p.main_effort_km:
+            share *= p.secondary_commit
+        n = infiltration_size(m, u, max(1.0, u.personnel * share * min(skill, 1.2)))
         if n is None:
             continue  # a remnant too small to send anyone
+        planned[h] += n
         out.append((Infiltrate(u.uid, h, personnel=n),
                     f"{u.name} infiltrates {m.hex_label(h)}: garrison there ~{v.enemy_garrison[h]:.0f}, "
                     f"Ukrainian drone coverage {m.isr[v.e, h]:.2f}, control {m.control[h]:.2f}"))
     # feed the rear forward; drones just behind the line; fires in range of the front
     km = m.map.spec.hex_km
+    # one unit to a hex along the line, so the whole front is worked rather than a few crowded hexes
+    # and units in the rear of a secondary sector shift to the main effort
+    occupied = {u.hex for u in m.side_units("ru", "manoeuvre")}
     for u in sorted(v.rear_units(), key=lambda u: u.uid):
-        if u.status.cohesion >= pause_below:
-            dest = v.step_towards(u, 1)
+        if u.status.cohesion < pause_below:
+            continue
+        if secondary and effort_km[u.hex] > p.main_effort_km:
+            dest = _towards_main_effort(m, v, u, effort_km)
             if dest is not None:
-                out.append((Move(u.uid, dest), f"{u.name} moves up to the front"))
+                out.append((Move(u.uid, dest), f"{u.name} shifts towards the main effort "
+                            f"({effort_km[u.hex]:.0f} km away)"))
+                continue
+        dest = v.step_towards(u, 1, avoid=occupied)
+        if dest is not None:
+            occupied.add(dest)
+            out.append((Move(u.uid, dest), f"{u.name} moves up to a stretch of the front no unit works"))
     struck: set[int] = set()
     for u in sorted(m.side_units("ru", "drone") + m.side_units("ru", "fires"), key=lambda u: u.uid):
         want = max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km))

@@ -122,6 +122,11 @@ def observe_run(task: ObsTask) -> dict[str, Any]:
             c(m)
         m.end_turn()
         look()
+    while len(area) <= task.turns:  # a sudden-death end: the last state stands
+        area.append(area[-1])
+        grey.append(grey[-1])
+        if pok_dist is not None:
+            dist.append(dist[-1])
     row = m.metrics[-1]
     return {"point": task.point, "seed_index": task.seed_index, "area": area, "grey": grey, "pok_km": dist,
             "fall": fall, "ru_losses": row["ru_losses"], "ua_losses": row["ua_losses"],

@@ -79,7 +79,7 @@ def reinforce(m: WargameModel) -> None:
     for rep in m.scenario.replacements:
         if (rep.start and end <= rep.start) or (rep.end and start > rep.end):
             continue
-        amount = rep.per_week * m.turn_days / 7.0
+        amount = rep.per_week * m.turn_days / 7.0 * getattr(m.p.replacements, f"{rep.side}_scale")
         _replace(m, rep.side, amount)
 
 

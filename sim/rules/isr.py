@@ -29,13 +29,16 @@ class StrikePool:
         self.units = sorted(strikers, key=lambda u: u.uid)
         ew = p.isr.ew_ru if side == "ru" else p.isr.ew_ua
         cold = p.weather.cold_sortie_factor if w.get("cold") else 1.0
+        years = (m.date - m.scenario.calendar.start).days / 365.25
+        growth = (1.0 + getattr(p.isr, f"sortie_growth_{side}")) ** years  # production ramps up through the war
         caps, reach = [], []
         for u in self.units:
             ut = u.utype
             cap = 0.0
             if ut.sorties_per_day > 0:
                 share = 1.0 - m.interdiction_share.get(u.uid, p.isr.interdiction_share)
-                cap += ut.sorties_per_day * days * w["visibility"] * ew * u.status.crew * cold * share * p.isr.p_hit
+                cap += (ut.sorties_per_day * days * w["visibility"] * ew * u.status.crew * cold * share * p.isr.p_hit
+                        * growth)
             if ut.fires_per_day > 0:
                 cap += ut.fires_per_day * days * p.fires.extra.p_hit
             caps.append(cap * min(1.0, u.personnel / max(ut.personnel, 1)))
