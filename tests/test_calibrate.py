@@ -79,25 +79,31 @@ def test_calibrate_command_writes_the_report(tmp_path):
     assert (again / "calibration.md").is_file()
 
 
-def test_apply_writes_value_and_fitted_note(tmp_path):
-    src = Path(fit.__file__).resolve().parents[1] / "data" / "parameters.toml"
-    copy = tmp_path / "parameters.toml"
-    copy.write_text(src.read_text())
+def test_apply_writes_value_and_fitted_note_in_rules_and_doctrine(tmp_path):
+    data_dir = Path(fit.__file__).resolve().parents[1] / "data"
+    copies = []
+    for name in ("parameters.toml", "doctrine.toml"):
+        (tmp_path / name).write_text((data_dir / name).read_text())
+        copies.append(tmp_path / name)
     from sim.calibrate import report
 
-    cal = fit.Calibration(window=None, search=[], refined=[], fitted={"infiltration.eta": 0.41234, "gap.g0": 0.02},
-                          accepted=[], ranges={"infiltration.eta": (0.3, 0.4, 0.55), "gap.g0": (0.0, 0.02, 0.05)},
+    fitted = {"infiltration.eta": 0.41234, "gap.g0": 0.02, "ai.ru.secondary_commit": 0.3}
+    ranges = {"infiltration.eta": (0.3, 0.4, 0.55), "gap.g0": (0.0, 0.02, 0.05), "ai.ru.secondary_commit": (0.2, 0.3, 0.6)}
+    cal = fit.Calibration(window=None, search=[], refined=[], fitted=fitted, accepted=[], ranges=ranges,
                           final=None, final_runs=[], budget={"root_seed": 1, "total_runs": 9}, search_ranges={})
-    done = report.apply_fitted(cal, label="X", path=copy)
-    assert len(done) == 2
+    done = report.apply_fitted(cal, label="X", paths=tuple(copies))
+    assert len(done) == 3
     import tomllib
 
-    data = tomllib.loads(copy.read_text())
+    data = tomllib.loads(copies[0].read_text())
     assert data["infiltration"]["eta"]["value"] == pytest.approx(0.412)
     assert "0.3-0.55" in data["infiltration"]["eta"]["fitted"] and "run X" in data["infiltration"]["eta"]["fitted"]
-    before = tomllib.loads(src.read_text())
+    before = tomllib.loads((data_dir / "parameters.toml").read_text())
     assert data["gap"]["g0"]["value"] == pytest.approx(0.02)
     assert data["isr"]["p_hit"] == before["isr"]["p_hit"]  # parameters not fitted are left alone
+    doctrine = tomllib.loads(copies[1].read_text())
+    assert doctrine["ai"]["ru"]["secondary_commit"]["value"] == pytest.approx(0.3)
+    assert "0.2-0.6" in doctrine["ai"]["ru"]["secondary_commit"]["fitted"]
 
 
 def test_a_finished_stage_is_read_back_not_played_again(tmp_path, monkeypatch):

@@ -41,13 +41,16 @@ GREY_WEIGHT = 0.5
 # The parameters searched, with their intervals (inside each parameter's allowed range), in notes §5 order.
 SEARCH_RANGES: dict[str, tuple[float, float]] = {
     "infiltration.eta": (0.15, 0.9),
-    "isr.p_hit": (0.03, 0.2),
+    "isr.p_hit": (0.05, 0.3),
     "infiltration.clear_eta": (0.1, 0.8),
-    "infiltration.clear_zeta": (0.005, 0.06),
-    "infiltration.kappa": (0.3, 1.0),  # a first search (0.15-0.7) put the best points at its top edge
+    "infiltration.kappa": (0.5, 1.0),  # earlier searches (0.15-0.7, then 0.3-1.0) crowded at the top
     "infiltration.flip_ratio": (1.1, 2.5),
-    "infiltration.infantry_kill": (0.05, 0.8),
+    "infiltration.range_km": (5.0, 10.0),
     "gap.g0": (0.0, 0.06),
+    "replacements.ua_scale": (0.3, 1.5),
+    "isr.sortie_growth_ua": (0.0, 2.0),
+    "ai.ru.main_effort_km": (10.0, 35.0),
+    "ai.ru.secondary_commit": (0.1, 1.0),
 }
 KEY_TOWNS = ("Selydove", "Kurakhove")
 KEY_WEIGHT = 2.0

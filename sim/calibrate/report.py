@@ -46,6 +46,7 @@ FORTRESS_BELT = ("Kostiantynivka", "Druzhkivka", "Kramatorsk", "Sloviansk")
 AGGLOMERATION = ("Pokrovsk", "Myrnohrad")
 BREAKTHROUGH_KM = 6.0  # notes §5 T12: a breakthrough bounds 6-15 km in a week
 PARAMETERS_TOML = Path(__file__).resolve().parents[1] / "data" / "parameters.toml"
+DOCTRINE_TOML = PARAMETERS_TOML.with_name("doctrine.toml")
 
 
 def _fmt(v: float) -> str:
@@ -517,8 +518,19 @@ def fitted_note(cal: Calibration, name: str, label: str = "") -> str:
     return f"fitted {dt.date.today()}: {_fmt(cal.fitted[name])} (90 % {_fmt(r5)}-{_fmt(r95)}), calibrate run {run}"
 
 
-def apply_fitted(cal: Calibration, label: str = "", path: Path = PARAMETERS_TOML) -> list[str]:
-    """Write each fitted value and its ``fitted`` note into the parameters file, touching nothing else."""
+def apply_fitted(cal: Calibration, label: str = "", paths: tuple[Path, ...] = (PARAMETERS_TOML, DOCTRINE_TOML)
+                 ) -> list[str]:
+    """Write each fitted value and its ``fitted`` note into the rule and doctrine files, touching nothing else."""
+    done: list[str] = []
+    for path in paths:
+        done += _apply_to(cal, label, path)
+    from sim.params import parameter_specs
+
+    parameter_specs.cache_clear()
+    return done
+
+
+def _apply_to(cal: Calibration, label: str, path: Path) -> list[str]:
     text = path.read_text().split("\n")
     group = ""
     done = []
@@ -540,7 +552,4 @@ def apply_fitted(cal: Calibration, label: str = "", path: Path = PARAMETERS_TOML
         text[i] = f'{key.group(1)} = {{ value = {new}, fitted = "{note}",{rest}'
         done.append(f"{name}: {key.group(2)} -> {new}")
     path.write_text("\n".join(text))
-    from sim.params import parameter_specs
-
-    parameter_specs.cache_clear()
     return done
