@@ -46,9 +46,9 @@ def resolve(m: WargameModel) -> None:
             m.record_loss(u.side, "desertion", desert, u)
         if st.cohesion < p.break_point and not st.broken and u.utype.role == "manoeuvre":
             st.broken = True
-            from sim.rules.movement import move_unit, withdrawal_target
+            from sim.rules.movement import _fallback_target, move_unit
 
-            dest = withdrawal_target(m, u)
+            dest = _fallback_target(m, u)
             if dest is not None:
                 move_unit(m, u, dest, why="breaks and falls back,")
             st.in_reserve = True

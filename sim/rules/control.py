@@ -113,14 +113,14 @@ def _log_changes(m, hexes, c0, c1, s_ru, s_ua, flipped) -> None:
 
 def overrun(m: WargameModel) -> None:
     """Units left in hexes the enemy now holds fall back, losing a share of their people."""
-    from sim.rules.movement import withdrawal_target
+    from sim.rules.movement import _fallback_target
 
     for u in sorted(m.units.values(), key=lambda u: u.uid):
         if not u.alive:
             continue
         if m.own_share(u.side)[u.hex] <= 1.0 - m.p.control.contested_high:
             lost = m.record_loss(u.side, "overrun", u.personnel * 0.15, u)
-            dest = withdrawal_target(m, u)
+            dest = _fallback_target(m, u)
             at = m.hex_label(u.hex)
             if dest is not None:
                 u.place(m.cells[dest])
