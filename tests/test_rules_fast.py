@@ -11,7 +11,7 @@ from sim.ai import play_side
 from sim.geo.hexmap import NAMED_MAPS, load_map
 from sim.model import WargameModel
 from sim.rules import movement
-from sim.rules.graph import hex_steps_to, links
+from sim.rules.graph import hex_steps_to, links, neighbour_total
 from sim.rules.supply import _pocket_labels
 
 
@@ -65,3 +65,13 @@ def test_pocket_labels_match_whole_map_components(name):
         sub = csr_matrix((np.ones(int(keep.sum())), (lk.src[keep], lk.dst[keep])), shape=(hm.n, hm.n))
         labels = connected_components(sub, directed=False)[1]
         assert np.array_equal(_pocket_labels(hm, cut_off), labels[cut_off])
+
+
+def test_neighbour_total_adds_like_numpy_row_sums():
+    hm = load_map(NAMED_MAPS["operational"])
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        field = rng.random(hm.n) * 10.0 ** rng.uniform(-6, 6, hm.n)
+        field[rng.random(hm.n) < 0.5] = 0.0
+        expected = np.append(field, 0.0)[hm.nbr].sum(axis=1)
+        assert np.array_equal(neighbour_total(hm, field).view(np.int64), expected.view(np.int64))

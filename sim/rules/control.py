@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.rules.graph import neighbour_total
+
 if TYPE_CHECKING:
     from sim.model import WargameModel
 
@@ -21,8 +23,7 @@ def garrison(m: WargameModel, side: str) -> np.ndarray:
     s = 0 if side == "ru" else 1
     own = m.manoeuvre_personnel(side)
     spread = m.p.control.extra.garrison_spread
-    padded = np.append(own, 0.0)
-    from_neighbours = padded[m.map.nbr].sum(axis=1) * spread / 6.0
+    from_neighbours = neighbour_total(m.map, own) * spread / 6.0
     holds = m.own_share(side) >= 0.5
     g = own + np.where(holds, from_neighbours, 0.0)
     return (g + m.presence[s]) * m.gap[s]
