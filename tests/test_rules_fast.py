@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from scipy.sparse import csr_matrix
@@ -75,3 +77,26 @@ def test_neighbour_total_adds_like_numpy_row_sums():
         field[rng.random(hm.n) < 0.5] = 0.0
         expected = np.append(field, 0.0)[hm.nbr].sum(axis=1)
         assert np.array_equal(neighbour_total(hm, field).view(np.int64), expected.view(np.int64))
+
+
+def test_single_hex_allocation_matches_the_general_one():
+    m = WargameModel("pokrovsk-axis-2024", seed=3)
+    for _ in range(2):
+        play_side(m, "ru")
+        play_side(m, "ua")
+        m.end_turn()
+    rng = np.random.default_rng(4)
+    for side in ("ru", "ua"):
+        pool = m.strike_pools[side]
+        far = np.flatnonzero(~pool.reach.any(axis=0))
+        assert far.size
+        for h in rng.choice(np.flatnonzero(pool.reach.any(axis=0)), 20):
+            one, two = copy.copy(pool), copy.copy(pool)
+            one.capacity, two.capacity = pool.capacity.copy(), pool.capacity.copy()
+            target = np.zeros(m.map.n)
+            target[h] = rng.uniform(1, 400)
+            kills_one = one.allocate(target)
+            target[far[0]] = 50.0  # a second hex nobody reaches takes the general path and changes nothing
+            kills_two = two.allocate(target)
+            assert kills_one[h] == kills_two[h]
+            assert np.array_equal(one.capacity, two.capacity)

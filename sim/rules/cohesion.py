@@ -21,8 +21,9 @@ def resolve(m: WargameModel) -> None:
         if not u.alive:
             continue
         st = u.status
-        start, lost_before = getattr(u, "_turn_start", (st.personnel, sum(st.losses.values())))
-        lost_pct = 100.0 * max(0.0, sum(st.losses.values()) - lost_before) / max(start, 1.0)
+        lost_now = sum(st.losses.values())
+        start, lost_before = getattr(u, "_turn_start", None) or (st.personnel, lost_now)
+        lost_pct = 100.0 * max(0.0, lost_now - lost_before) / max(start, 1.0)
         s = 0 if u.side == "ru" else 1
         drop = p.casualty_factor * lost_pct
         if st.in_reserve:

@@ -116,10 +116,12 @@ def overrun(m: WargameModel) -> None:
     """Units left in hexes the enemy now holds fall back, losing a share of their people."""
     from sim.rules.movement import _fallback_target
 
+    lost_below = 1.0 - m.p.control.contested_high
+    share = {side: m.own_share(side) for side in ("ru", "ua")}  # control does not change in this phase
     for u in sorted(m.units.values(), key=lambda u: u.uid):
         if not u.alive:
             continue
-        if m.own_share(u.side)[u.hex] <= 1.0 - m.p.control.contested_high:
+        if share[u.side][u.hex] <= lost_below:
             lost = m.record_loss(u.side, "overrun", u.personnel * 0.15, u)
             dest = _fallback_target(m, u)
             at = m.hex_label(u.hex)

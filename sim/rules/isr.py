@@ -54,6 +54,9 @@ class StrikePool:
         idx = np.flatnonzero(detected > 0)
         if idx.size == 0 or not len(self.units):
             return kills
+        if idx.size == 1:  # an assault's one hex: the same arithmetic on plain floats, without array overhead
+            kills[idx[0]] = self._allocate_one(int(idx[0]), float(detected[idx[0]]))
+            return kills
         remaining = detected[idx].astype(float)
         got_total = np.zeros(idx.size)
         reach = self.reach[:, idx]
@@ -69,6 +72,20 @@ class StrikePool:
             self.capacity[i] -= use
         kills[idx] = got_total
         return kills
+
+    def _allocate_one(self, hid: int, remaining: float) -> float:
+        """`allocate` for targets in one hex only; returns the expected kills there."""
+        got_total = 0.0
+        reach = self.reach[:, hid]
+        for i in np.flatnonzero(self.capacity > 0):
+            if not reach[i] or remaining <= 0:
+                continue
+            use = min(self.capacity[i], remaining)
+            got = remaining * (use / remaining)
+            got_total += got
+            remaining -= got
+            self.capacity[i] -= use
+        return got_total
 
     def spend_on(self, unit_index: int, hid: int, targets: float) -> float:
         """A striker under a strike order spends its capacity on one hex first; return expected kills."""
