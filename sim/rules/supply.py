@@ -121,16 +121,17 @@ def corridor_width(m: WargameModel, side: str, region: np.ndarray, ratio: np.nda
         frontier = reached[:-1] & (dist > d) & ok
         dist[frontier] = d
     well_fed = ok if ratio is None else ok & (ratio >= p.strained)
-    outer = ((dist == radius) & well_fed) | np.isin(np.arange(n), m.supply_sources[side]) & (dist <= radius) & ok
+    is_source = np.zeros(n, dtype=bool)
+    is_source[m.supply_sources[side]] = True
+    outer = ((dist == radius) & well_fed) | is_source & (dist <= radius) & ok
     if not outer.any():
         return 0
     local = np.flatnonzero((dist <= radius) & ok)
     k = local.size
-    index = np.full(n, -1, dtype=np.int64)
+    index = np.full(n + 1, -1, dtype=np.int64)  # the extra slot maps off-map neighbours (-1) to -1
     index[local] = np.arange(k)
-    lk = links(hm)
-    keep = (index[lk.src] >= 0) & (index[lk.dst] >= 0)
-    a, b = index[lk.src[keep]], index[lk.dst[keep]]
+    nb = index[hm.nbr[local]]  # the local graph's links, from the local hexes' neighbours: no pass over all links
+    a, b = np.repeat(np.arange(k), 6)[nb.ravel() >= 0], nb[nb >= 0]
     big = 10_000
     inner = np.zeros(k, dtype=bool)
     inner[index[region[index[region] >= 0]]] = True
