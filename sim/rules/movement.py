@@ -226,7 +226,8 @@ def _fallback_target(m: WargameModel, unit: Unit) -> int | None:
     h = h[ok]
     if h.size == 0:
         return None
-    fort_bonus = np.where((m.fort[h] > 0) & np.isin(m.fort_side[h], (-1, s)), 3, 0)
+    fort_side = m.fort_side[h]
+    fort_bonus = np.where((m.fort[h] > 0) & ((fort_side == -1) | (fort_side == s)), 3, 0)
     score = -(fort_bonus + np.minimum(dist[h] - here, 3))
     order = np.lexsort((h, reach.dist[h], score))  # best score, then cheapest, then lowest id
     return int(h[order[0]])
