@@ -103,7 +103,8 @@ def resolve(m: WargameModel) -> None:
         if not attackers:
             continue
         order = Assault(attackers[0].uid, order.target, tuple(u.uid for u in attackers[1:]))
-        o = odds(m, order)
+        shared: dict = {}  # the defenders' grouping, found by odds(), still holds when the casualties are shared out
+        o = odds(m, order, shared)
         side = attackers[0].side
         dside = other(side)
         a, d = (0, 1) if side == "ru" else (1, 0)
@@ -124,7 +125,7 @@ def resolve(m: WargameModel) -> None:
         for u in attackers:
             drone_lost += m.record_loss(side, "drones", drone_exp * u.personnel / max(n_att, 1), u)
         defs = [(m.units[uid], share) for uid, share in
-                ((u.uid, s) for u, s in defenders(m, dside, order.target))]
+                ((u.uid, s) for u, s in defenders(m, dside, order.target, shared))]
         n_def = sum(u.personnel * s for u, s in defs) + m.presence[d, order.target]
         def_lost = 0.0
         if n_def > 0:

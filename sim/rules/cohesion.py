@@ -21,8 +21,9 @@ def resolve(m: WargameModel) -> None:
         if not u.alive:
             continue
         st = u.status
-        start, lost_before = getattr(u, "_turn_start", (st.personnel, sum(st.losses.values())))
-        lost_pct = 100.0 * max(0.0, sum(st.losses.values()) - lost_before) / max(start, 1.0)
+        lost_now = sum(st.losses.values())
+        start, lost_before = getattr(u, "_turn_start", None) or (st.personnel, lost_now)
+        lost_pct = 100.0 * max(0.0, lost_now - lost_before) / max(start, 1.0)
         s = 0 if u.side == "ru" else 1
         drop = p.casualty_factor * lost_pct
         if st.in_reserve:
@@ -46,9 +47,9 @@ def resolve(m: WargameModel) -> None:
             m.record_loss(u.side, "desertion", desert, u)
         if st.cohesion < p.break_point and not st.broken and u.utype.role == "manoeuvre":
             st.broken = True
-            from sim.rules.movement import move_unit, withdrawal_target
+            from sim.rules.movement import _fallback_target, move_unit
 
-            dest = withdrawal_target(m, u)
+            dest = _fallback_target(m, u)
             if dest is not None:
                 move_unit(m, u, dest, why="breaks and falls back,")
             st.in_reserve = True

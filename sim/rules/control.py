@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.rules.graph import neighbour_total
+
 if TYPE_CHECKING:
     from sim.model import WargameModel
 
@@ -21,8 +23,7 @@ def garrison(m: WargameModel, side: str) -> np.ndarray:
     s = 0 if side == "ru" else 1
     own = m.manoeuvre_personnel(side)
     spread = m.p.control.extra.garrison_spread
-    padded = np.append(own, 0.0)
-    from_neighbours = padded[m.map.nbr].sum(axis=1) * spread / 6.0
+    from_neighbours = neighbour_total(m.map, own) * spread / 6.0
     holds = m.own_share(side) >= 0.5
     g = own + np.where(holds, from_neighbours, 0.0)
     return (g + m.presence[s]) * m.gap[s]
@@ -113,14 +114,16 @@ def _log_changes(m, hexes, c0, c1, s_ru, s_ua, flipped) -> None:
 
 def overrun(m: WargameModel) -> None:
     """Units left in hexes the enemy now holds fall back, losing a share of their people."""
-    from sim.rules.movement import withdrawal_target
+    from sim.rules.movement import _fallback_target
 
+    lost_below = 1.0 - m.p.control.contested_high
+    share = {side: m.own_share(side) for side in ("ru", "ua")}  # control does not change in this phase
     for u in sorted(m.units.values(), key=lambda u: u.uid):
         if not u.alive:
             continue
-        if m.own_share(u.side)[u.hex] <= 1.0 - m.p.control.contested_high:
+        if share[u.side][u.hex] <= lost_below:
             lost = m.record_loss(u.side, "overrun", u.personnel * 0.15, u)
-            dest = withdrawal_target(m, u)
+            dest = _fallback_target(m, u)
             at = m.hex_label(u.hex)
             if dest is not None:
                 u.place(m.cells[dest])

@@ -38,18 +38,22 @@ def resolve(m: WargameModel) -> None:
     cover = {side: concealment(m, side) for side in ("ru", "ua")}
     cap_share = min(1.0, p.fires.extra.max_hex_share * m.turn_days / 7.0)
     budget: dict[tuple[str, int], float] = {}  # what strikes may still kill per (side struck, hex) this turn
+    by_hex: dict[int, list] = {}  # nobody moves in this phase: group the units once, in the model's order
+    for u in m.units.values():
+        by_hex.setdefault(u.hex, []).append(u)
+    pool_index = {side: {u.uid: i for i, u in enumerate(pool.units)} for side, pool in m.strike_pools.items()}
     for order in [o for o in m.turn_orders if isinstance(o, Strike) and o.mode == "strike"]:
         unit = m.units.get(order.unit)
         if unit is None or not unit.alive:
             continue
         side, t = unit.side, order.target
         pool = m.strike_pools[side]
-        idx = next(i for i, u in enumerate(pool.units) if u.uid == unit.uid)
+        idx = pool_index[side][unit.uid]
         if not pool.reach[idx, t]:
             continue
         enemy = other(side)
         e = 0 if enemy == "ru" else 1
-        targets = [u for u in m.side_units(enemy) if u.hex == t]
+        targets = [u for u in by_hex.get(t, ()) if u.side == enemy and u.alive]
         people = sum(u.personnel for u in targets) + m.presence[e, t]
         s = 0 if side == "ru" else 1
         level = int(m.fort[t])

@@ -219,7 +219,7 @@ def hunt_crews(m: WargameModel) -> None:
         hunters_side = 0 if other(side) == "ru" else 1
         hunters = m.presence[hunters_side]
         for u in sorted(m.side_units(side, "drone"), key=lambda u: u.uid):
-            near = float(hunters[m.map.distances_from(u.hex) <= radius].sum())
+            near = float(hunters[_hexes_within(m.map, u.hex, radius)].sum())
             if near >= 1:
                 loss = min(p.isr.crew_loss_max, near * p.isr.crew_loss_per_hunter) * m.turn_days / 7.0
                 u.status.crew = max(0.1, u.status.crew - loss)
@@ -231,6 +231,17 @@ def hunt_crews(m: WargameModel) -> None:
             ceiling = getattr(m, "crew_ceiling", {}).get(side)
             if ceiling is not None and m.turn < ceiling[1]:  # classroom hook: a drone-shortage inject caps crews
                 u.status.crew = min(u.status.crew, ceiling[0])
+
+
+def _hexes_within(hexmap, hid: int, radius: int) -> np.ndarray:
+    """Ids, in order, of the hexes at most ``radius`` steps from ``hid`` (cached on the map: drone units seldom move)."""
+    cache = hexmap.__dict__.setdefault("_hexes_within_cache", {})
+    hit = cache.get((hid, radius))
+    if hit is None:
+        if len(cache) > 4096:
+            cache.clear()
+        hit = cache[(hid, radius)] = np.flatnonzero(hexmap.distances_from(hid) <= radius)
+    return hit
 
 
 def absorb(m: WargameModel) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.rules.graph import neighbour_total
 from sim.units import SIDES, other
 
 if TYPE_CHECKING:
@@ -56,6 +57,9 @@ class StrikePool:
         idx = np.flatnonzero(detected > 0)
         if idx.size == 0 or not len(self.units):
             return kills
+        if idx.size == 1:  # an assault's one hex: the same arithmetic on plain floats, without array overhead
+            kills[idx[0]] = self._allocate_one(int(idx[0]), float(detected[idx[0]]))
+            return kills
         remaining = detected[idx].astype(float)
         got_total = np.zeros(idx.size)
         reach = self.reach[:, idx]
@@ -71,6 +75,20 @@ class StrikePool:
             self.capacity[i] -= use
         kills[idx] = got_total
         return kills
+
+    def _allocate_one(self, hid: int, remaining: float) -> float:
+        """`allocate` for targets in one hex only; returns the expected kills there."""
+        got_total = 0.0
+        reach = self.reach[:, hid]
+        for i in np.flatnonzero(self.capacity > 0):
+            if not reach[i] or remaining <= 0:
+                continue
+            use = min(self.capacity[i], remaining)
+            got = remaining * (use / remaining)
+            got_total += got
+            remaining -= got
+            self.capacity[i] -= use
+        return got_total
 
     def spend_on(self, unit_index: int, hid: int, targets: float) -> float:
         """A striker under a strike order spends its capacity on one hex first; return expected kills."""
@@ -108,24 +126,45 @@ def _decay(hexmap, hid: int, decay_km: float, range_km: float) -> np.ndarray:
     return hit
 
 
+def _decay_support(hexmap, hid: int, decay_km: float, range_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """The hexes within range of one drone unit and `_decay` there (cached on the map).
+
+    Beyond its range a unit adds log(1 - 0) = 0 to the log-miss, so coverage only needs the hexes in range.
+    """
+    cache = hexmap.__dict__.setdefault("_decay_support_cache", {})
+    key = (hid, decay_km, range_km)
+    hit = cache.get(key)
+    if hit is None:
+        if len(cache) > 4096:
+            cache.clear()
+        where = np.flatnonzero(hexmap.distances_from(hid) * hexmap.spec.hex_km <= range_km)
+        hit = cache[key] = (where, _decay(hexmap, hid, decay_km, range_km)[where])
+    return hit
+
+
 def coverage(m: WargameModel, side: str) -> np.ndarray:
     """Drone ISR coverage I_s per hex for one side (before weather)."""
     hm = m.map
-    log_miss = np.zeros(hm.n)
+    where, shape = [], []
     for u in m.side_units(side):
         ut = u.utype
         if ut.recon <= 0:
             continue
         a = ut.recon * u.status.crew * min(1.0, u.personnel / max(ut.personnel, 1))
-        log_miss += np.log1p(-np.minimum(a * _decay(hm, u.hex, ut.recon_km, ut.range_km), 0.999))
+        hexes, decay = _decay_support(hm, u.hex, ut.recon_km, ut.range_km)
+        where.append(hexes)
+        shape.append(a * decay)
+    if not where:
+        return 1.0 - np.exp(np.zeros(hm.n))
+    # bincount adds each hex's terms in unit order from 0, as a running sum over the units would
+    log_miss = np.bincount(np.concatenate(where), weights=np.log1p(-np.minimum(np.concatenate(shape), 0.999)),
+                           minlength=hm.n)
     return 1.0 - np.exp(log_miss)
 
 
 def neighbour_sum(m: WargameModel, field: np.ndarray) -> np.ndarray:
     """Sum of a per-hex field over each hex's on-map neighbours."""
-    nbr = m.map.nbr
-    padded = np.append(field, 0.0)
-    return padded[nbr].sum(axis=1)
+    return neighbour_total(m.map, field)
 
 
 def gap_events(m: WargameModel) -> None:
@@ -133,10 +172,11 @@ def gap_events(m: WargameModel) -> None:
     p = m.p
     m.gap[:] = 1.0
     for side in SIDES:
-        enemy_share = m.own_share(other(side))
-        enemy_near = np.append(enemy_share >= 0.5, False)[m.map.nbr].any(axis=1)
-        for u in sorted(m.side_units(side, "manoeuvre"), key=lambda u: u.uid):
-            if u.status.in_reserve or not enemy_near[u.hex]:
+        enemy_held = np.append(m.own_share(other(side)) >= 0.5, False)
+        units = sorted(m.side_units(side, "manoeuvre"), key=lambda u: u.uid)
+        enemy_near = enemy_held[m.map.nbr[[u.hex for u in units]]].any(axis=1) if units else ()
+        for u, near in zip(units, enemy_near, strict=True):
+            if u.status.in_reserve or not near:
                 continue
             frontage_km = 2.0 * m.map.spec.hex_km
             density = u.personnel * p.gap.extra.online_share / frontage_km

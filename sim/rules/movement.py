@@ -17,7 +17,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
-from sim.rules.graph import links, movement_graph
+from sim.rules.graph import hex_steps_to, links, movement_graph
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
@@ -202,6 +202,37 @@ def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
     return int(h[order[0]])
 
 
+def _enemy_steps(m: WargameModel, side: str) -> np.ndarray:
+    """`distance_to_enemy` for the turn phases, by distance transform and kept until the enemy's ground changes.
+
+    Phases after the mid-turn invalidations (overruns, breaks) need it again although control has not moved.
+    """
+    enemy_held = m.own_share(other(side)) >= 0.5
+    cache = m.__dict__.setdefault("_enemy_steps", {})
+    hit = cache.get(side)
+    if hit is None or not np.array_equal(hit[0], enemy_held):
+        hit = cache[side] = (enemy_held, hex_steps_to(m.map, enemy_held))
+    return hit[1]
+
+
+def _fallback_target(m: WargameModel, unit: Unit) -> int | None:
+    """The hex `withdrawal_target` picks, found with the turn phases' cached enemy distances."""
+    reach = reachable(m, unit)
+    dist = _enemy_steps(m, unit.side)
+    here = dist[unit.hex]
+    s = 0 if unit.side == "ru" else 1
+    h = reach.hexes
+    ok = (h != unit.hex) & m.held(unit.side)[h] & (dist[h] > here)
+    h = h[ok]
+    if h.size == 0:
+        return None
+    fort_side = m.fort_side[h]
+    fort_bonus = np.where((m.fort[h] > 0) & ((fort_side == -1) | (fort_side == s)), 3, 0)
+    score = -(fort_bonus + np.minimum(dist[h] - here, 3))
+    order = np.lexsort((h, reach.dist[h], score))  # best score, then cheapest, then lowest id
+    return int(h[order[0]])
+
+
 def resolve(m: WargameModel) -> None:
     """Carry out move, commit, withdraw, rotate, reserve and dig-in orders, in the order given.
 
@@ -226,7 +257,7 @@ def resolve(m: WargameModel) -> None:
                 m.emit("movement", "blocked", unit.side, order.to, "{unit} could not reach {to}.",
                        unit=unit.name, to=m.hex_label(order.to))
         elif isinstance(order, Withdraw):
-            dest = order.to if order.to is not None else withdrawal_target(m, unit)
+            dest = order.to if order.to is not None else _fallback_target(m, unit)
             if dest is None or not move_unit(m, unit, dest, why="withdraws"):
                 m.emit("movement", "blocked", unit.side, unit.hex, "{unit} found no safer ground to withdraw to.",
                        unit=unit.name)
@@ -252,7 +283,7 @@ def _rotate(m: WargameModel, unit: Unit, relief_id: str | None) -> None:
             m.emit("movement", "rotate", unit.side, a, "{unit} is rotated out to {to}; {relief} takes its place.",
                    unit=unit.name, to=m.hex_label(b), relief=relief.name)
         return
-    dest = withdrawal_target(m, unit)
+    dest = _fallback_target(m, unit)
     if dest is not None:
         move_unit(m, unit, dest, why="rotates out,")
     unit.status.in_reserve = True

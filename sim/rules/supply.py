@@ -27,35 +27,77 @@ def open_hexes(m: WargameModel, side: str) -> np.ndarray:
     return (m.own_share(other(side)) < m.p.supply.enemy_hold) & (m.map.terrain != 6)
 
 
+class _SupplyGraph:
+    """The link graph in CSR order with the parts of its weights that never change, kept per model and map.
+
+    Each turn only the interdiction term and the closed links change: filling one preallocated matrix in place
+    avoids a permutation, a sparse-matrix build and a logarithm per link (the logarithm is taken per hex).
+    """
+
+    def __init__(self, m: WargameModel, lk):
+        p = m.p.supply
+        fixed = link_graph(m.map)
+        self.links = lk
+        self.src = lk.src[fixed.order]
+        self.dst = lk.dst[fixed.order]
+        length = np.where(lk.road > 0, 1.0, p.offroad_factor) * m.map.spec.hex_km / p.decay_km
+        self.length = length[fixed.order]
+        self.graph = fixed.with_weights(np.zeros(lk.src.size))
+
+
+def _supply_graph(m: WargameModel) -> _SupplyGraph:
+    lk = links(m.map)
+    cached = m.__dict__.get("_supply_graph")
+    if cached is None or cached.links is not lk:
+        cached = m._supply_graph = _SupplyGraph(m, lk)
+    return cached
+
+
 def trace(m: WargameModel, side: str) -> tuple[np.ndarray, np.ndarray]:
     """Supply ratio per hex (0 where unreachable) and the pocket id per hex (-1 where connected to a source)."""
     p = m.p.supply
     s = 0 if side == "ru" else 1
     n = m.map.n
-    lk = links(m.map)
+    sg = _supply_graph(m)
     ok = open_hexes(m, side)
     x_enemy = m.interdiction[1 - s]
-    length = np.where(lk.road > 0, 1.0, p.offroad_factor) * m.map.spec.hex_km / p.decay_km
-    weight = length - p.interdiction_weight * np.log1p(-np.minimum(x_enemy[lk.dst], 0.95)) + 1e-9
-    weight[~(ok[lk.src] & ok[lk.dst])] = np.inf
-    graph = link_graph(m.map).with_weights(weight)
+    toll = p.interdiction_weight * np.log1p(-np.minimum(x_enemy, 0.95))
+    weight = sg.graph.data
+    np.subtract(sg.length, toll[sg.dst], out=weight)
+    weight += 1e-9
+    weight[~(ok[sg.src] & ok[sg.dst])] = np.inf
     sources = m.supply_sources[side]
     sources = sources[ok[sources]]
     if sources.size == 0:
         return np.zeros(n), np.where(ok, 0, -1).astype(np.int32)
-    dist = dijkstra(graph, directed=True, indices=sources, min_only=True)
+    dist = dijkstra(sg.graph, directed=True, indices=sources, min_only=True)
     ratio = np.exp(-dist)
     ratio[~np.isfinite(dist)] = 0.0
     pocket = np.full(n, -1, dtype=np.int32)
     cut_off = np.flatnonzero(ok & ~np.isfinite(dist))
     if cut_off.size:
-        inside = np.zeros(n, dtype=bool)
-        inside[cut_off] = True
-        keep = inside[lk.src] & inside[lk.dst]
-        sub = csr_matrix((np.ones(int(keep.sum())), (lk.src[keep], lk.dst[keep])), shape=(n, n))
-        _, labels = connected_components(sub, directed=False)
-        pocket[cut_off] = labels[cut_off]
+        pocket[cut_off] = _pocket_labels(m.map, cut_off)
     return ratio, pocket
+
+
+def _pocket_labels(hexmap, cut_off: np.ndarray) -> np.ndarray:
+    """Component labels of the sorted hexes ``cut_off`` as numbered over the whole map.
+
+    Labelling the whole map's graph, where every other hex is a component of its own, numbers components in the
+    order of their lowest hex; the same numbers come from the small graph of the cut-off hexes alone: a
+    component's label is its rank among the cut-off components plus the other hexes below its lowest hex.
+    """
+    k = cut_off.size
+    local = np.full(hexmap.n + 1, -1, dtype=np.int64)  # the extra slot maps off-map neighbours (-1) to -1
+    local[cut_off] = np.arange(k)
+    nb = local[hexmap.nbr[cut_off]]
+    rows = np.repeat(np.arange(k), 6)[nb.ravel() >= 0]
+    cols = nb.ravel()[nb.ravel() >= 0]
+    sub = csr_matrix((np.ones(rows.size), (rows, cols)), shape=(k, k))
+    n_comp, labels = connected_components(sub, directed=False)
+    first = np.full(n_comp, k, dtype=np.int64)
+    np.minimum.at(first, labels, np.arange(k))  # position in cut_off of each component's lowest hex
+    return (np.arange(n_comp) + cut_off[first] - first)[labels]
 
 
 def corridor_width(m: WargameModel, side: str, region: np.ndarray, ratio: np.ndarray | None = None) -> int:
@@ -79,16 +121,17 @@ def corridor_width(m: WargameModel, side: str, region: np.ndarray, ratio: np.nda
         frontier = reached[:-1] & (dist > d) & ok
         dist[frontier] = d
     well_fed = ok if ratio is None else ok & (ratio >= p.strained)
-    outer = ((dist == radius) & well_fed) | np.isin(np.arange(n), m.supply_sources[side]) & (dist <= radius) & ok
+    is_source = np.zeros(n, dtype=bool)
+    is_source[m.supply_sources[side]] = True
+    outer = ((dist == radius) & well_fed) | is_source & (dist <= radius) & ok
     if not outer.any():
         return 0
     local = np.flatnonzero((dist <= radius) & ok)
     k = local.size
-    index = np.full(n, -1, dtype=np.int64)
+    index = np.full(n + 1, -1, dtype=np.int64)  # the extra slot maps off-map neighbours (-1) to -1
     index[local] = np.arange(k)
-    lk = links(hm)
-    keep = (index[lk.src] >= 0) & (index[lk.dst] >= 0)
-    a, b = index[lk.src[keep]], index[lk.dst[keep]]
+    nb = index[hm.nbr[local]]  # the local graph's links, from the local hexes' neighbours: no pass over all links
+    a, b = np.repeat(np.arange(k), 6)[nb.ravel() >= 0], nb[nb >= 0]
     big = 10_000
     inner = np.zeros(k, dtype=bool)
     inner[index[region[index[region] >= 0]]] = True
@@ -110,8 +153,9 @@ def resolve(m: WargameModel) -> None:
         ratio, pocket = trace(m, side)
         m.pocket[s] = pocket
         m.supply_ratio[s] = np.where(ratio > 0, np.maximum(ratio, p.floor), p.floor)
+        units = m.side_units(side)  # nobody moves or dies in this phase
         threatened = []
-        for u in m.side_units(side):
+        for u in units:
             r = ratio[u.hex]
             state = ("encircled" if r <= 0 else "supplied" if r >= p.strained else "strained" if r >= p.op_encircled
                      else "op_encircled")
@@ -122,19 +166,18 @@ def resolve(m: WargameModel) -> None:
                        state="operationally encircled" if state == "op_encircled" else "encircled")
             u.status.supply = state
             if state == "op_encircled":
-                threatened.append(u.hex)
-        for pid in np.unique(pocket[pocket >= 0]):
-            hexes = np.flatnonzero(pocket == pid)
-            units = [u for u in m.side_units(side) if pocket[u.hex] == pid]
-            if units:
-                m.pocket_info.append({"side": side, "hexes": int(hexes.size),
-                                      "area_km2": float(hexes.size * m.map.area_km2), "units": len(units),
-                                      "personnel": float(sum(u.personnel for u in units)), "corridor_km": 0.0})
+                threatened.append(u)
+        pocketed = pocket[[u.hex for u in units]] if units else np.zeros(0, dtype=np.int32)
+        if (pocketed >= 0).any():
+            sizes = np.bincount(pocket[pocket >= 0])
+            for pid in np.unique(pocketed[pocketed >= 0]):
+                inside = [u for u, q in zip(units, pocketed, strict=True) if q == pid]
+                m.pocket_info.append({"side": side, "hexes": int(sizes[pid]),
+                                      "area_km2": float(sizes[pid] * m.map.area_km2), "units": len(inside),
+                                      "personnel": float(sum(u.personnel for u in inside)), "corridor_km": 0.0})
         if threatened:
-            region = np.unique(np.array(threatened, dtype=np.int64))
+            region = np.unique(np.array([u.hex for u in threatened], dtype=np.int64))
             width = corridor_width(m, side, region, ratio)
             m.pocket_info.append({"side": side, "hexes": int(region.size), "area_km2": float(region.size * m.map.area_km2),
-                                  "units": sum(1 for u in m.side_units(side) if u.status.supply == "op_encircled"),
-                                  "personnel": float(sum(u.personnel for u in m.side_units(side)
-                                                         if u.status.supply == "op_encircled")),
+                                  "units": len(threatened), "personnel": float(sum(u.personnel for u in threatened)),
                                   "corridor_km": width * m.map.spec.hex_km})

@@ -7,6 +7,7 @@ at the end, points for each turn Ukraine holds an objective, and Ukraine's point
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,8 +44,9 @@ def metrics(m: WargameModel) -> dict[str, Any]:
         for cause, value in m.losses[side].items():
             row[f"{side}_loss_{cause}"] = float(value)
         row[f"{side}_losses"] = float(sum(m.losses[side].values()))
+        states = Counter(u.status.supply for u in units)
         for state in SUPPLY_STATES:
-            row[f"{side}_{state}"] = sum(1 for u in units if u.status.supply == state)
+            row[f"{side}_{state}"] = states[state]
         pockets = [pk for pk in m.pocket_info if pk["side"] == side]
         row[f"{side}_pocket_personnel"] = float(sum(pk["personnel"] for pk in pockets))
         widths = [pk["corridor_km"] for pk in pockets]

@@ -1,0 +1,102 @@
+"""The turn phases' fast private paths give exactly what the public queries they stand in for give."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from sim.ai import play_side
+from sim.geo.hexmap import NAMED_MAPS, load_map
+from sim.model import WargameModel
+from sim.rules import movement
+from sim.rules.graph import hex_steps_to, links, neighbour_total
+from sim.rules.supply import _pocket_labels
+
+
+def _bfs_steps(hm, mask: np.ndarray) -> np.ndarray:
+    dist = np.full(hm.n, 10_000, dtype=np.int64)
+    dist[mask] = 0
+    seen, frontier, d = mask.copy(), mask, 0
+    while frontier.any():
+        d += 1
+        reached = np.zeros(hm.n + 1, dtype=bool)
+        reached[hm.nbr[frontier].ravel()] = True
+        frontier = reached[:-1] & ~seen
+        dist[frontier] = d
+        seen |= frontier
+    return dist
+
+
+@pytest.mark.parametrize("name", sorted(NAMED_MAPS))
+def test_hex_steps_match_breadth_first_search(name):
+    hm = load_map(NAMED_MAPS[name])
+    rng = np.random.default_rng(5)
+    for share in (0.0, 0.0003, 0.001, 0.01, 0.2, 0.7):
+        for _ in range(5):
+            mask = rng.random(hm.n) < share
+            assert np.array_equal(hex_steps_to(hm, mask), _bfs_steps(hm, mask))
+    corners = np.zeros(hm.n, dtype=bool)
+    corners[[0, hm.width - 1, hm.n - hm.width, hm.n - 1]] = True
+    assert np.array_equal(hex_steps_to(hm, corners), _bfs_steps(hm, corners))
+
+
+def test_fallback_target_is_withdrawal_target():
+    m = WargameModel("pokrovsk-axis-2024", seed=3)
+    for _ in range(4):
+        play_side(m, "ru")
+        play_side(m, "ua")
+        m.end_turn()
+    for u in sorted(m.units.values(), key=lambda u: u.uid):
+        if u.alive:
+            assert movement._fallback_target(m, u) == movement.withdrawal_target(m, u), u.uid
+
+
+@pytest.mark.parametrize("name", sorted(NAMED_MAPS))
+def test_pocket_labels_match_whole_map_components(name):
+    hm = load_map(NAMED_MAPS[name])
+    lk = links(hm)
+    rng = np.random.default_rng(1)
+    for share in (0.001, 0.01, 0.1, 0.5, 0.9, 1.0):
+        inside = rng.random(hm.n) < share
+        cut_off = np.flatnonzero(inside)
+        keep = inside[lk.src] & inside[lk.dst]
+        sub = csr_matrix((np.ones(int(keep.sum())), (lk.src[keep], lk.dst[keep])), shape=(hm.n, hm.n))
+        labels = connected_components(sub, directed=False)[1]
+        assert np.array_equal(_pocket_labels(hm, cut_off), labels[cut_off])
+
+
+def test_neighbour_total_adds_like_numpy_row_sums():
+    hm = load_map(NAMED_MAPS["operational"])
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        field = rng.random(hm.n) * 10.0 ** rng.uniform(-6, 6, hm.n)
+        field[rng.random(hm.n) < 0.5] = 0.0
+        expected = np.append(field, 0.0)[hm.nbr].sum(axis=1)
+        assert np.array_equal(neighbour_total(hm, field).view(np.int64), expected.view(np.int64))
+
+
+def test_single_hex_allocation_matches_the_general_one():
+    m = WargameModel("pokrovsk-axis-2024", seed=3)
+    for _ in range(2):
+        play_side(m, "ru")
+        play_side(m, "ua")
+        m.end_turn()
+    rng = np.random.default_rng(4)
+    for side in ("ru", "ua"):
+        pool = m.strike_pools[side]
+        far = np.flatnonzero(~pool.reach.any(axis=0))
+        assert far.size
+        for h in rng.choice(np.flatnonzero(pool.reach.any(axis=0)), 20):
+            one, two = copy.copy(pool), copy.copy(pool)
+            one.capacity, two.capacity = pool.capacity.copy(), pool.capacity.copy()
+            target = np.zeros(m.map.n)
+            target[h] = rng.uniform(1, 400)
+            kills_one = one.allocate(target)
+            target[far[0]] = 50.0  # a second hex nobody reaches takes the general path and changes nothing
+            kills_two = two.allocate(target)
+            assert kills_one[h] == kills_two[h]
+            assert np.array_equal(one.capacity, two.capacity)
