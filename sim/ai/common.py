@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.rules.movement import distance_to_enemy, reachable
+from sim.rules.movement import distance_to_enemy, prefetch_reach, reachable
 from sim.units import Unit
 
 
@@ -24,6 +24,7 @@ class View:
         self.enemy_garrison = garrison(m, self.enemy)
         self.own_garrison = garrison(m, side)
         self.cache: dict = {}  # shared by the odds previews of this turn's decisions
+        self._prefetched = False
 
     def front_units(self, role: str = "manoeuvre") -> list[Unit]:
         return [u for u in self.m.side_units(self.side, role) if self.dist[u.hex] <= 1]
@@ -33,6 +34,9 @@ class View:
 
     def step_towards(self, unit: Unit, want_dist: int, avoid: set[int] | None = None) -> int | None:
         """The reachable hex closest to ``want_dist`` hexes from the enemy, cheapest first; None if here is best."""
+        if not self._prefetched:  # the rear units are the ones that step: find all their reaches in one go
+            self._prefetched = True
+            prefetch_reach(self.m, [u for u in self.rear_units() if not u.status.in_reserve])
         reach = reachable(self.m, unit)
         h = reach.hexes
         ok = (h != unit.hex) & (self.own[h] >= 0.5)

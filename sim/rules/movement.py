@@ -87,18 +87,41 @@ class Reach(Mapping):
 
 def reachable(m: WargameModel, unit: Unit, commit: bool = False) -> Reach:
     """Hexes the unit can reach this turn: {hex: (cost km, previous hex)}; its own hex costs 0."""
-    ctx = _context(m, unit.side)
-    key = (unit.uid, unit.hex, commit, bool(m.weather.get("mud")))
+    _context(m, unit.side)
+    key = _reach_key(m, unit, commit)
     hit = m._reach_cache.get(key)
     if hit is None:
-        graph = _step_costs(m, unit.utype.mobility, ctx)
-        n = m.map.n
-        budget = allowance_km(m, unit, commit) + 1e-9
-        dist, pred = dijkstra(graph, directed=True, indices=unit.hex + n, limit=budget, return_predecessors=True)
-        dist = dist[:n].copy()
-        dist[unit.hex] = 0.0
-        hit = m._reach_cache[key] = Reach(dist, pred[:n] - n, unit.hex)  # entry's predecessor: previous hex's exit
+        prefetch_reach(m, (unit,), commit)
+        hit = m._reach_cache[key]
     return hit
+
+
+def _reach_key(m: WargameModel, unit: Unit, commit: bool) -> tuple:
+    """What a reach depends on besides the cached ground: units of a side alike in these share one answer."""
+    return unit.side, unit.hex, unit.utype.mobility, allowance_km(m, unit, commit), bool(m.weather.get("mud"))
+
+
+def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
+    """Work out the reach of several units at once, so later ``reachable`` calls for them are cache hits.
+
+    One Dijkstra call per side and mobility serves many start hexes: scipy's per-call overhead is about twice
+    the cost of a small search. The rows equal what one call per unit gives, so answers do not change.
+    """
+    groups: dict[tuple, dict[tuple, int]] = {}
+    for u in units:
+        _context(m, u.side)
+        key = _reach_key(m, u, commit)
+        if key not in m._reach_cache:
+            groups.setdefault((u.side, u.utype.mobility, key[3]), {})[key] = u.hex
+    cache, n = m._reach_cache, m.map.n
+    for (side, mobility, budget), todo in groups.items():
+        graph = _step_costs(m, mobility, _context(m, side))
+        starts = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
+        dist, pred = dijkstra(graph, directed=True, indices=starts + n, limit=budget + 1e-9, return_predecessors=True)
+        for row, (key, start) in enumerate(todo.items()):
+            d = dist[row, :n].copy()
+            d[start] = 0.0
+            cache[key] = Reach(d, pred[row, :n] - n, start)  # entry's predecessor: previous hex's exit
 
 
 def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
@@ -111,23 +134,50 @@ def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
     key = ("graph", mobility, bool(m.weather.get("mud")))
     if key in ctx:
         return ctx[key]
-    hm, p = m.map, m.p
+    hm = m.map
     lk = links(hm)
     mud = 1.0
     if m.weather.get("mud"):
+        p = m.p
         mud = 1.0 / {"foot": p.weather.mud_foot, "wheeled": p.weather.mud_wheeled, "tracked": p.weather.mud_tracked}[mobility]
-    km = hm.spec.hex_km
-    off_road = lk.road == 0
-    cost = np.where(off_road, km * ctx["terrain_cost"][lk.dst] * mud, km * np.asarray(p.movement.road_factor)[lk.road])
-    cost = cost + np.where(off_road & lk.river, 0.5 * km, 0.0)
-    closed = ctx["closed"][lk.dst]
+    base = _link_base(m, lk)
+    cost = base["cost", mud] if ("cost", mud) in base else _base_cost(m, lk, base, mud)
+    if "closed_links" not in ctx:
+        ctx["closed_links"] = ctx["closed"][lk.dst]
+        ctx["through"] = np.where(ctx["zoc"], np.inf, 1e-12)
+    closed = ctx["closed_links"]
     if mobility != "foot":
-        closed = closed | (off_road & (lk.river | m.obstacle[lk.src, lk.k]))
-    cost[closed] = np.inf
-    through = np.where(ctx["zoc"], np.inf, 1e-12)
-    graph = movement_graph(hm).with_weights(np.concatenate([cost, through]))
+        closed = closed | (base["off_road"] & (lk.river | m.obstacle.reshape(-1)[base["flat"]]))
+    weights = np.concatenate([cost, ctx["through"]])
+    weights[:cost.size][closed] = np.inf
+    graph = movement_graph(hm).with_weights(weights)
     ctx[key] = graph
     return graph
+
+
+def _link_base(m: WargameModel, lk) -> dict:
+    """What step costs share across turns and sides: per-link arrays fixed by the map and the cost parameters.
+
+    Keyed by the links, terrain and parameters it was built from, so a test or inject that changes any of them
+    gets fresh arrays without having to know about this cache.
+    """
+    p = m.p
+    key = (m.map.terrain.tobytes(), m.map.spec.hex_km, tuple(p.terrain.move_cost), tuple(p.movement.road_factor))
+    base = m.__dict__.get("_move_base")
+    if base is None or base["links"] is not lk or base["key"] != key:
+        base = m._move_base = {"links": lk, "key": key, "off_road": lk.road == 0, "flat": lk.src * 6 + lk.k}
+    return base
+
+
+def _base_cost(m: WargameModel, lk, base: dict, mud: float) -> np.ndarray:
+    """Step cost of every link before closures: terrain (slowed by ``mud``) off roads, the road's factor on them."""
+    p, km = m.p, m.map.spec.hex_km
+    off_road = base["off_road"]
+    terrain_cost = np.asarray(p.terrain.move_cost)[m.map.terrain]
+    cost = np.where(off_road, km * terrain_cost[lk.dst] * mud, km * np.asarray(p.movement.road_factor)[lk.road])
+    cost = cost + np.where(off_road & lk.river, 0.5 * km, 0.0)
+    base["cost", mud] = cost
+    return cost
 
 
 def path_to(best: Reach, dest: int) -> list[int]:
