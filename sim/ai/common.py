@@ -41,7 +41,9 @@ class View:
         h = reach.hexes
         ok = (h != unit.hex) & (self.own[h] >= 0.5)
         if avoid:
-            ok &= ~np.isin(h, list(avoid))
+            blocked = np.zeros(self.m.map.n, dtype=bool)
+            blocked[np.fromiter(avoid, dtype=np.int64, count=len(avoid))] = True
+            ok &= ~blocked[h]
         h = h[ok]
         if h.size == 0:
             return None

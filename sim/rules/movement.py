@@ -17,7 +17,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
-from sim.rules.graph import links, movement_graph
+from sim.rules.graph import link_graph, links, movement_graph
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
@@ -217,22 +217,23 @@ def distance_to_enemy(m: WargameModel, side: str) -> np.ndarray:
     cached = m._move_ctx.get(("dist", side))
     if cached is not None:
         return cached
-    enemy_held = m.own_share(other(side)) >= 0.5
+    sources = np.flatnonzero(m.own_share(other(side)) >= 0.5)
     dist = np.full(m.map.n, 10_000, dtype=np.int64)
-    dist[enemy_held] = 0
-    seen = enemy_held.copy()
-    frontier = enemy_held
-    nbr = m.map.nbr
-    d = 0
-    while frontier.any():
-        d += 1
-        reached = np.zeros(m.map.n + 1, dtype=bool)
-        reached[nbr[frontier].ravel()] = True
-        frontier = reached[:-1] & ~seen
-        dist[frontier] = d
-        seen |= frontier
+    if sources.size:  # a breadth-first search from all of them at once, in scipy rather than level by level
+        steps = dijkstra(_hop_graph(m), directed=True, indices=sources, unweighted=True, min_only=True)
+        reached = np.isfinite(steps)
+        dist[reached] = steps[reached].astype(np.int64)
     m._move_ctx[("dist", side)] = dist
     return dist
+
+
+def _hop_graph(m: WargameModel) -> csr_matrix:
+    """Every link between neighbouring hexes with weight one, built once per map's links."""
+    lk = links(m.map)
+    cached = m.__dict__.get("_hop_graph")
+    if cached is None or cached[0] is not lk:
+        cached = m._hop_graph = (lk, link_graph(m.map).with_weights(np.ones(lk.src.size)))
+    return cached[1]
 
 
 def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
