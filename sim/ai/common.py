@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
 from sim.rules.movement import distance_to_enemy, prefetch_reach, reachable
@@ -19,12 +21,22 @@ class View:
         self.e = 1 - self.s
         self.own = m.own_share(side)
         self.dist = distance_to_enemy(m, side)
-        from sim.rules.control import garrison
-
-        self.enemy_garrison = garrison(m, self.enemy)
-        self.own_garrison = garrison(m, side)
         self.cache: dict = {}  # shared by the odds previews of this turn's decisions
         self._prefetched = False
+
+    @cached_property
+    def enemy_garrison(self) -> np.ndarray:
+        """Personnel holding each hex for the enemy; worked out on first use, as not every doctrine reads it."""
+        from sim.rules.control import garrison
+
+        return garrison(self.m, self.enemy)
+
+    @cached_property
+    def own_garrison(self) -> np.ndarray:
+        """Personnel holding each hex for this side; worked out on first use."""
+        from sim.rules.control import garrison
+
+        return garrison(self.m, self.side)
 
     def front_units(self, role: str = "manoeuvre") -> list[Unit]:
         return [u for u in self.m.side_units(self.side, role) if self.dist[u.hex] <= 1]

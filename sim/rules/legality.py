@@ -70,7 +70,7 @@ def check(m: WargameModel, order: Order) -> None:
         _hex_ok(m, order.target, "target")
         if not unit.utype.can_infiltrate:
             _refuse(f"{unit.name} ({unit.utype.name}) cannot infiltrate; it is not light infantry")
-        d = m.map.distance(unit.hex, order.target)
+        d = int(m.map.distances_from(unit.hex)[order.target])  # cached per hex: the AI asked the same already
         max_d = max(1, int(m.p.infiltration.range_km / m.map.spec.hex_km))
         if d < 1 or d > max_d:
             _refuse(f"the target must be 1 to {max_d} hexes away ({m.p.infiltration.range_km:g} km); it is {d}")

@@ -243,11 +243,14 @@ def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
     here = dist[unit.hex]
     s = 0 if unit.side == "ru" else 1
     h = reach.hexes
-    ok = (h != unit.hex) & m.held(unit.side)[h] & (dist[h] > here)
+    hi = m.p.control.contested_high
+    held = m.control[h] >= hi if unit.side == "ru" else m.control[h] <= 1.0 - hi  # m.held(), at h only
+    ok = (h != unit.hex) & held & (dist[h] > here)
     h = h[ok]
     if h.size == 0:
         return None
-    fort_bonus = np.where((m.fort[h] > 0) & np.isin(m.fort_side[h], (-1, s)), 3, 0)
+    fort_side = m.fort_side[h]
+    fort_bonus = np.where((m.fort[h] > 0) & ((fort_side == -1) | (fort_side == s)), 3, 0)
     score = -(fort_bonus + np.minimum(dist[h] - here, 3))
     order = np.lexsort((h, reach.dist[h], score))  # best score, then cheapest, then lowest id
     return int(h[order[0]])
