@@ -6,6 +6,8 @@ from functools import cached_property
 
 import numpy as np
 
+from sim.orders import IllegalOrder
+from sim.rules import legality
 from sim.rules.movement import distance_to_enemy, prefetch_reach, reachable
 from sim.units import Unit
 
@@ -67,9 +69,6 @@ class View:
 
 def allowed(m, order) -> bool:
     """Whether the rules would accept ``order`` now (the AI checks before it chooses, as a player would)."""
-    from sim.orders import IllegalOrder
-    from sim.rules import legality
-
     try:
         legality.check(m, order)
     except IllegalOrder:

@@ -17,6 +17,7 @@ from sim.orders import (
     Strike,
     Withdraw,
 )
+from sim.rules.movement import reachable, withdrawal_target
 from sim.units import VEHICLES
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ def _hex_ok(m: WargameModel, hid, what: str) -> None:
 
 def check(m: WargameModel, order: Order) -> None:
     """Raise IllegalOrder if ``order`` may not be given now."""
-    from sim.rules.movement import reachable, withdrawal_target
-
     if not isinstance(order, Order):
         _refuse(f"not an order: {order!r}")
     busy = m.ordered_units()
