@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.orders import IllegalOrder
 from sim.rules import legality
-from sim.rules.movement import distance_to_enemy, prefetch_reach, reachable
+from sim.rules.movement import distance_to_enemy, first_by, prefetch_reach, reachable
 from sim.units import Unit
 
 
@@ -62,7 +62,7 @@ class View:
         if h.size == 0:
             return None
         gap = np.abs(self.dist[h] - want_dist)
-        best = int(np.lexsort((h, reach.dist[h], gap))[0])
+        best = first_by(gap, reach.dist[h], h)
         here = abs(int(self.dist[unit.hex]) - want_dist)
         return int(h[best]) if gap[best] < here else None
 

@@ -252,8 +252,17 @@ def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
     fort_side = m.fort_side[h]
     fort_bonus = np.where((m.fort[h] > 0) & ((fort_side == -1) | (fort_side == s)), 3, 0)
     score = -(fort_bonus + np.minimum(dist[h] - here, 3))
-    order = np.lexsort((h, reach.dist[h], score))  # best score, then cheapest, then lowest id
-    return int(h[order[0]])
+    return int(h[first_by(score, reach.dist[h], h)])  # best score, then cheapest, then lowest id
+
+
+def first_by(rank: np.ndarray, cost: np.ndarray, ids: np.ndarray) -> int:
+    """Index of the lowest ``rank``, then lowest ``cost``, then lowest id: ``np.lexsort((ids, cost, rank))[0]``
+    without sorting everything (ids are unique, so the answer is the same)."""
+    sel = np.flatnonzero(rank == rank.min())
+    if sel.size > 1:
+        c = cost[sel]
+        sel = sel[c == c.min()]
+    return int(sel[np.argmin(ids[sel])])
 
 
 def resolve(m: WargameModel) -> None:
