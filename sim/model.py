@@ -127,7 +127,23 @@ class WargameModel(mesa.Model):
         return self.outcome is not None
 
     def side_units(self, side: str, role: str | None = None) -> list[Unit]:
-        return [u for u in self.units.values() if u.side == side and u.alive and (role is None or u.utype.role == role)]
+        """The side's living units (of one role if given), in the order they joined the game."""
+        return [u for u in self._roster(side, role) if u.alive]
+
+    def _roster(self, side: str, role: str | None) -> list[Unit]:
+        """Every unit of a side and role, dead or alive: rules and AI ask for these lists dozens of times a turn.
+
+        Units are only ever added to ``units`` (never removed or replaced), so its size tells when to rebuild.
+        """
+        cache = self.__dict__.get("_rosters")
+        if cache is None or cache[0] is not self.units or cache[1] != len(self.units):
+            cache = self._rosters = (self.units, len(self.units), {})
+        key = (side, role)
+        roster = cache[2].get(key)
+        if roster is None:
+            roster = cache[2][key] = [u for u in self.units.values()
+                                      if u.side == side and (role is None or u.utype.role == role)]
+        return roster
 
     def held(self, side: str) -> np.ndarray:
         """Boolean mask of hexes the side holds outright."""
@@ -138,9 +154,14 @@ class WargameModel(mesa.Model):
         """Control from the side's point of view: 1 = fully its own."""
         return self.control if side == "ru" else 1.0 - self.control
 
+    def own_share_at(self, side: str, hid: int) -> float:
+        """``own_share(side)[hid]`` without building the whole array: order checks ask about one hex at a time."""
+        c = self.control[hid]
+        return c if side == "ru" else 1.0 - c
+
     def manoeuvre_personnel(self, side: str) -> np.ndarray:
         """Personnel of the side's manoeuvre units per hex (reserves count half)."""
-        units = [u for u in self.units.values() if u.side == side and u.alive and u.utype.role == "manoeuvre"]
+        units = self.side_units(side, "manoeuvre")
         if not units:
             return np.zeros(self.map.n)
         hexes = np.fromiter((u.hex for u in units), dtype=np.int64, count=len(units))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 
-from sim.rules.movement import distance_to_enemy, reachable
+from sim.orders import IllegalOrder
+from sim.rules import legality
+from sim.rules.movement import distance_to_enemy, first_by, prefetch_reach, reachable
 from sim.units import Unit
 
 
@@ -19,11 +23,22 @@ class View:
         self.e = 1 - self.s
         self.own = m.own_share(side)
         self.dist = distance_to_enemy(m, side)
+        self.cache: dict = {}  # shared by the odds previews of this turn's decisions
+        self._prefetched = False
+
+    @cached_property
+    def enemy_garrison(self) -> np.ndarray:
+        """Personnel holding each hex for the enemy; worked out on first use, as not every doctrine reads it."""
         from sim.rules.control import garrison
 
-        self.enemy_garrison = garrison(m, self.enemy)
-        self.own_garrison = garrison(m, side)
-        self.cache: dict = {}  # shared by the odds previews of this turn's decisions
+        return garrison(self.m, self.enemy)
+
+    @cached_property
+    def own_garrison(self) -> np.ndarray:
+        """Personnel holding each hex for this side; worked out on first use."""
+        from sim.rules.control import garrison
+
+        return garrison(self.m, self.side)
 
     def front_units(self, role: str = "manoeuvre") -> list[Unit]:
         return [u for u in self.m.side_units(self.side, role) if self.dist[u.hex] <= 1]
@@ -33,25 +48,27 @@ class View:
 
     def step_towards(self, unit: Unit, want_dist: int, avoid: set[int] | None = None) -> int | None:
         """The reachable hex closest to ``want_dist`` hexes from the enemy, cheapest first; None if here is best."""
+        if not self._prefetched:  # the rear units are the ones that step: find all their reaches in one go
+            self._prefetched = True
+            prefetch_reach(self.m, [u for u in self.rear_units() if not u.status.in_reserve])
         reach = reachable(self.m, unit)
         h = reach.hexes
         ok = (h != unit.hex) & (self.own[h] >= 0.5)
         if avoid:
-            ok &= ~np.isin(h, list(avoid))
+            blocked = np.zeros(self.m.map.n, dtype=bool)
+            blocked[np.fromiter(avoid, dtype=np.int64, count=len(avoid))] = True
+            ok &= ~blocked[h]
         h = h[ok]
         if h.size == 0:
             return None
         gap = np.abs(self.dist[h] - want_dist)
-        best = int(np.lexsort((h, reach.dist[h], gap))[0])
+        best = first_by(gap, reach.dist[h], h)
         here = abs(int(self.dist[unit.hex]) - want_dist)
         return int(h[best]) if gap[best] < here else None
 
 
 def allowed(m, order) -> bool:
     """Whether the rules would accept ``order`` now (the AI checks before it chooses, as a player would)."""
-    from sim.orders import IllegalOrder
-    from sim.rules import legality
-
     try:
         legality.check(m, order)
     except IllegalOrder:

@@ -10,7 +10,7 @@ import numpy as np
 from sim.ai.common import View, allowed, infiltration_size
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
 from sim.rules.assault import odds
-from sim.rules.movement import reachable, withdrawal_target
+from sim.rules.movement import prefetch_reach, reachable, withdrawal_target
 
 
 def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
@@ -64,12 +64,13 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             give(DigIn(u.uid), f"{u.name} digs in at {m.hex_label(u.hex)} (works level {m.fort[u.hex]})")
     # reserves to the worst breach near the supply roads
     threat = ru_presence * (1.0 + (m.map.road >= 2).any(axis=1))
-    for r in reserves:
-        if r.uid in used or r.status.cohesion < 60:
-            continue
+    ready = [r for r in reserves if r.uid not in used and r.status.cohesion >= 60]
+    for i, r in enumerate(ready):
         if threat.max() <= 0 or m.control[int(np.argmax(threat))] < p.reserve_commit * 0.5:
             break
         spots = np.argsort(-threat)[:5]
+        if i == 0:  # the loop seldom stops early: find every ready reserve's reach in one go
+            prefetch_reach(m, ready, commit=True)
         best = reachable(m, r, commit=True)
         for h in spots:
             h = int(h)

@@ -31,8 +31,8 @@ def defenders(m: WargameModel, side: str, target: int, cache: dict | None = None
     spread = m.p.control.extra.garrison_spread / 6.0
     by_hex = _memo(cache, ("by_hex", side), lambda: _units_by_hex(m, side))
     out = [(u, 1.0) for u in by_hex.get(target, ())]
-    if m.own_share(side)[target] >= 0.5:
-        out += [(u, spread) for h in m.map.nbr[target] if h >= 0 for u in by_hex.get(int(h), ())]
+    if m.own_share_at(side, target) >= 0.5:
+        out += [(u, spread) for h in m.map.nbr[target].tolist() if h >= 0 for u in by_hex.get(h, ())]
     return sorted(out, key=lambda t: t[0].uid)
 
 
@@ -55,17 +55,37 @@ def _memo(cache: dict | None, key, compute):
 def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
     """Odds and expected results of an assault, with the factors behind them; rolls no dice.
 
-    ``cache`` lets a caller that weighs many assaults on an unchanged state (the AI) share the per-side arrays.
+    ``cache`` lets a caller that weighs many assaults on an unchanged state (the AI) share the per-side arrays
+    and each target's defence, which is the same whoever attacks it.
     """
     p = m.p
     attackers = [m.units[uid] for uid in order.units]
     side = attackers[0].side
     dside = other(side)
-    d = 0 if dside == "ru" else 1
     t = order.target
     w = m.weather or {"visibility": 1.0, "blind_share": 0.0}
     w_att = 1.0 + p.assault.blind_bonus * w.get("blind_share", 0.0)
     cp_att = sum(unit_power(m, u) for u in attackers) * w_att
+    dfn = _memo(cache, ("defence", dside, t), lambda: _defence(m, dside, t, w, cache))
+    cp_def = dfn["cp_def"]
+    ratio = cp_att / cp_def if cp_def > 0 else 99.0
+    ratio = min(ratio, 99.0)
+    p_gain = 1.0 / (1.0 + (p.assault.r50 / ratio) ** p.assault.k)
+    n_att = sum(u.personnel for u in attackers)
+    n_def = dfn["n_def"]
+    lam = p.assault.lambda0 * m.turn_days
+    loss_att = min(n_att * p.assault.extra.max_casualty, n_att * lam * ratio ** (-p.assault.a))
+    loss_def = min(n_def * p.assault.extra.max_casualty, n_def * lam * ratio ** p.assault.b)
+    reasons = [f"attack power {cp_att:.0f} (weather bonus x{w_att:.2f})", *dfn["reasons"]]
+    return {"ratio": ratio, "p_gain": p_gain, "attack_power": cp_att, "defence_power": cp_def,
+            "expected_attacker_losses": loss_att, "expected_defender_losses": loss_def, "reasons": reasons,
+            "defenders": list(dfn["defenders"])}
+
+
+def _defence(m: WargameModel, dside: str, t: int, w: dict, cache: dict | None) -> dict:
+    """The defence of hex ``t`` by ``dside``: its power, personnel and the reasons behind them."""
+    p = m.p
+    d = 0 if dside == "ru" else 1
     defs = defenders(m, dside, t, cache)
     base_def = sum(unit_power(m, u) * share for u, share in defs)
     base_def += m.presence[d, t] * p.control.extra.presence_quality
@@ -76,23 +96,13 @@ def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
     terrain = p.terrain.defence[int(m.map.terrain[t])]
     overwatch = 1.0 + p.assault.omega * float(m.isr[d, t]) * w.get("visibility", 1.0)
     cp_def = base_def * posture * fmult * terrain * overwatch * float(m.gap[d, t])
-    ratio = cp_att / cp_def if cp_def > 0 else 99.0
-    ratio = min(ratio, 99.0)
-    p_gain = 1.0 / (1.0 + (p.assault.r50 / ratio) ** p.assault.k)
-    n_att = sum(u.personnel for u in attackers)
     n_def = sum(u.personnel * share for u, share in defs) + m.presence[d, t]
-    lam = p.assault.lambda0 * m.turn_days
-    loss_att = min(n_att * p.assault.extra.max_casualty, n_att * lam * ratio ** (-p.assault.a))
-    loss_def = min(n_def * p.assault.extra.max_casualty, n_def * lam * ratio ** p.assault.b)
-    reasons = [f"attack power {cp_att:.0f} (weather bonus x{w_att:.2f})",
-               f"defence power {cp_def:.0f} = base {base_def:.0f} x posture {posture} x fortification {fmult} "
+    reasons = [f"defence power {cp_def:.0f} = base {base_def:.0f} x posture {posture} x fortification {fmult} "
                f"({'manned' if is_manned else 'unmanned' if m.fort[t] else 'none'}) x terrain {terrain} "
                f"x drone overwatch {overwatch:.2f}"]
     if m.gap[d, t] < 1:
         reasons.append("a gap has opened in the defence here")
-    return {"ratio": ratio, "p_gain": p_gain, "attack_power": cp_att, "defence_power": cp_def,
-            "expected_attacker_losses": loss_att, "expected_defender_losses": loss_def, "reasons": reasons,
-            "defenders": [u.uid for u, _ in defs]}
+    return {"cp_def": cp_def, "n_def": n_def, "reasons": reasons, "defenders": [u.uid for u, _ in defs]}
 
 
 def resolve(m: WargameModel) -> None:

@@ -17,6 +17,7 @@ from sim.orders import (
     Strike,
     Withdraw,
 )
+from sim.rules.movement import reachable, withdrawal_target
 from sim.units import VEHICLES
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ def _hex_ok(m: WargameModel, hid, what: str) -> None:
 
 def check(m: WargameModel, order: Order) -> None:
     """Raise IllegalOrder if ``order`` may not be given now."""
-    from sim.rules.movement import reachable, withdrawal_target
-
     if not isinstance(order, Order):
         _refuse(f"not an order: {order!r}")
     busy = m.ordered_units()
@@ -70,11 +69,11 @@ def check(m: WargameModel, order: Order) -> None:
         _hex_ok(m, order.target, "target")
         if not unit.utype.can_infiltrate:
             _refuse(f"{unit.name} ({unit.utype.name}) cannot infiltrate; it is not light infantry")
-        d = m.map.distance(unit.hex, order.target)
+        d = int(m.map.distances_from(unit.hex)[order.target])  # cached per hex: the AI asked the same already
         max_d = max(1, int(m.p.infiltration.range_km / m.map.spec.hex_km))
         if d < 1 or d > max_d:
             _refuse(f"the target must be 1 to {max_d} hexes away ({m.p.infiltration.range_km:g} km); it is {d}")
-        if m.own_share(unit.side)[order.target] >= hi:
+        if m.own_share_at(unit.side, order.target) >= hi:
             _refuse(f"{m.hex_label(order.target)} is already held by your side")
         if order.personnel is not None and not (1 <= order.personnel <= unit.personnel * m.p.infiltration.max_commit_share):
             _refuse(f"commit between 1 and {unit.personnel * m.p.infiltration.max_commit_share:.0f} personnel "
@@ -90,13 +89,14 @@ def check(m: WargameModel, order: Order) -> None:
                 _refuse(f"{u.name} is not a manoeuvre unit; drones and fires support with strike orders")
             if u.status.in_reserve:
                 _refuse(f"{u.name} is in reserve; commit it first")
-            if m.map.distance(u.hex, order.target) != 1:
+            around = m.map.nbr[u.hex].tolist()  # exactly the hexes one step away
+            if order.target not in around:
                 _refuse(f"{u.name} must be next to {m.hex_label(order.target)} to assault it")
-            k = next(k for k in range(6) if m.map.nbr[u.hex, k] == order.target)
+            k = around.index(order.target)
             if u.utype.mobility != "foot" and (m.obstacle[u.hex, k] or m.map.river[u.hex, k]) and not m.map.road[u.hex, k]:
                 _refuse(f"{u.name}'s vehicles cannot cross the {'river' if m.map.river[u.hex, k] else 'anti-tank obstacle'} "
                         "into the target; infiltrate on foot instead")
-        if m.own_share(unit.side)[order.target] >= hi:
+        if m.own_share_at(unit.side, order.target) >= hi:
             _refuse(f"{m.hex_label(order.target)} is already held by your side")
     elif isinstance(order, DigIn):
         if not manoeuvre:

@@ -17,7 +17,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
-from sim.rules.graph import hex_steps_to, links, movement_graph
+from sim.rules.graph import hex_steps_to, link_graph, links, movement_graph
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
@@ -87,18 +87,41 @@ class Reach(Mapping):
 
 def reachable(m: WargameModel, unit: Unit, commit: bool = False) -> Reach:
     """Hexes the unit can reach this turn: {hex: (cost km, previous hex)}; its own hex costs 0."""
-    ctx = _context(m, unit.side)
-    key = (unit.uid, unit.hex, commit, bool(m.weather.get("mud")))
+    _context(m, unit.side)
+    key = _reach_key(m, unit, commit)
     hit = m._reach_cache.get(key)
     if hit is None:
-        graph = _step_costs(m, unit.utype.mobility, ctx)
-        n = m.map.n
-        budget = allowance_km(m, unit, commit) + 1e-9
-        dist, pred = dijkstra(graph, directed=True, indices=unit.hex + n, limit=budget, return_predecessors=True)
-        dist = dist[:n].copy()
-        dist[unit.hex] = 0.0
-        hit = m._reach_cache[key] = Reach(dist, pred[:n] - n, unit.hex)  # entry's predecessor: previous hex's exit
+        prefetch_reach(m, (unit,), commit)
+        hit = m._reach_cache[key]
     return hit
+
+
+def _reach_key(m: WargameModel, unit: Unit, commit: bool) -> tuple:
+    """What a reach depends on besides the cached ground: units of a side alike in these share one answer."""
+    return unit.side, unit.hex, unit.utype.mobility, allowance_km(m, unit, commit), bool(m.weather.get("mud"))
+
+
+def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
+    """Work out the reach of several units at once, so later ``reachable`` calls for them are cache hits.
+
+    One Dijkstra call per side and mobility serves many start hexes: scipy's per-call overhead is about twice
+    the cost of a small search. The rows equal what one call per unit gives, so answers do not change.
+    """
+    groups: dict[tuple, dict[tuple, int]] = {}
+    for u in units:
+        _context(m, u.side)
+        key = _reach_key(m, u, commit)
+        if key not in m._reach_cache:
+            groups.setdefault((u.side, u.utype.mobility, key[3]), {})[key] = u.hex
+    cache, n = m._reach_cache, m.map.n
+    for (side, mobility, budget), todo in groups.items():
+        graph = _step_costs(m, mobility, _context(m, side))
+        starts = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
+        dist, pred = dijkstra(graph, directed=True, indices=starts + n, limit=budget + 1e-9, return_predecessors=True)
+        for row, (key, start) in enumerate(todo.items()):
+            d = dist[row, :n].copy()
+            d[start] = 0.0
+            cache[key] = Reach(d, pred[row, :n] - n, start)  # entry's predecessor: previous hex's exit
 
 
 def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
@@ -111,23 +134,50 @@ def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
     key = ("graph", mobility, bool(m.weather.get("mud")))
     if key in ctx:
         return ctx[key]
-    hm, p = m.map, m.p
+    hm = m.map
     lk = links(hm)
     mud = 1.0
     if m.weather.get("mud"):
+        p = m.p
         mud = 1.0 / {"foot": p.weather.mud_foot, "wheeled": p.weather.mud_wheeled, "tracked": p.weather.mud_tracked}[mobility]
-    km = hm.spec.hex_km
-    off_road = lk.road == 0
-    cost = np.where(off_road, km * ctx["terrain_cost"][lk.dst] * mud, km * np.asarray(p.movement.road_factor)[lk.road])
-    cost = cost + np.where(off_road & lk.river, 0.5 * km, 0.0)
-    closed = ctx["closed"][lk.dst]
+    base = _link_base(m, lk)
+    cost = base["cost", mud] if ("cost", mud) in base else _base_cost(m, lk, base, mud)
+    if "closed_links" not in ctx:
+        ctx["closed_links"] = ctx["closed"][lk.dst]
+        ctx["through"] = np.where(ctx["zoc"], np.inf, 1e-12)
+    closed = ctx["closed_links"]
     if mobility != "foot":
-        closed = closed | (off_road & (lk.river | m.obstacle[lk.src, lk.k]))
-    cost[closed] = np.inf
-    through = np.where(ctx["zoc"], np.inf, 1e-12)
-    graph = movement_graph(hm).with_weights(np.concatenate([cost, through]))
+        closed = closed | (base["off_road"] & (lk.river | m.obstacle.reshape(-1)[base["flat"]]))
+    weights = np.concatenate([cost, ctx["through"]])
+    weights[:cost.size][closed] = np.inf
+    graph = movement_graph(hm).with_weights(weights)
     ctx[key] = graph
     return graph
+
+
+def _link_base(m: WargameModel, lk) -> dict:
+    """What step costs share across turns and sides: per-link arrays fixed by the map and the cost parameters.
+
+    Keyed by the links, terrain and parameters it was built from, so a test or inject that changes any of them
+    gets fresh arrays without having to know about this cache.
+    """
+    p = m.p
+    key = (m.map.terrain.tobytes(), m.map.spec.hex_km, tuple(p.terrain.move_cost), tuple(p.movement.road_factor))
+    base = m.__dict__.get("_move_base")
+    if base is None or base["links"] is not lk or base["key"] != key:
+        base = m._move_base = {"links": lk, "key": key, "off_road": lk.road == 0, "flat": lk.src * 6 + lk.k}
+    return base
+
+
+def _base_cost(m: WargameModel, lk, base: dict, mud: float) -> np.ndarray:
+    """Step cost of every link before closures: terrain (slowed by ``mud``) off roads, the road's factor on them."""
+    p, km = m.p, m.map.spec.hex_km
+    off_road = base["off_road"]
+    terrain_cost = np.asarray(p.terrain.move_cost)[m.map.terrain]
+    cost = np.where(off_road, km * terrain_cost[lk.dst] * mud, km * np.asarray(p.movement.road_factor)[lk.road])
+    cost = cost + np.where(off_road & lk.river, 0.5 * km, 0.0)
+    base["cost", mud] = cost
+    return cost
 
 
 def path_to(best: Reach, dest: int) -> list[int]:
@@ -167,22 +217,23 @@ def distance_to_enemy(m: WargameModel, side: str) -> np.ndarray:
     cached = m._move_ctx.get(("dist", side))
     if cached is not None:
         return cached
-    enemy_held = m.own_share(other(side)) >= 0.5
+    sources = np.flatnonzero(m.own_share(other(side)) >= 0.5)
     dist = np.full(m.map.n, 10_000, dtype=np.int64)
-    dist[enemy_held] = 0
-    seen = enemy_held.copy()
-    frontier = enemy_held
-    nbr = m.map.nbr
-    d = 0
-    while frontier.any():
-        d += 1
-        reached = np.zeros(m.map.n + 1, dtype=bool)
-        reached[nbr[frontier].ravel()] = True
-        frontier = reached[:-1] & ~seen
-        dist[frontier] = d
-        seen |= frontier
+    if sources.size:  # a breadth-first search from all of them at once, in scipy rather than level by level
+        steps = dijkstra(_hop_graph(m), directed=True, indices=sources, unweighted=True, min_only=True)
+        reached = np.isfinite(steps)
+        dist[reached] = steps[reached].astype(np.int64)
     m._move_ctx[("dist", side)] = dist
     return dist
+
+
+def _hop_graph(m: WargameModel) -> csr_matrix:
+    """Every link between neighbouring hexes with weight one, built once per map's links."""
+    lk = links(m.map)
+    cached = m.__dict__.get("_hop_graph")
+    if cached is None or cached[0] is not lk:
+        cached = m._hop_graph = (lk, link_graph(m.map).with_weights(np.ones(lk.src.size)))
+    return cached[1]
 
 
 def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
@@ -192,14 +243,26 @@ def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
     here = dist[unit.hex]
     s = 0 if unit.side == "ru" else 1
     h = reach.hexes
-    ok = (h != unit.hex) & m.held(unit.side)[h] & (dist[h] > here)
+    hi = m.p.control.contested_high
+    held = m.control[h] >= hi if unit.side == "ru" else m.control[h] <= 1.0 - hi  # m.held(), at h only
+    ok = (h != unit.hex) & held & (dist[h] > here)
     h = h[ok]
     if h.size == 0:
         return None
-    fort_bonus = np.where((m.fort[h] > 0) & np.isin(m.fort_side[h], (-1, s)), 3, 0)
+    fort_side = m.fort_side[h]
+    fort_bonus = np.where((m.fort[h] > 0) & ((fort_side == -1) | (fort_side == s)), 3, 0)
     score = -(fort_bonus + np.minimum(dist[h] - here, 3))
-    order = np.lexsort((h, reach.dist[h], score))  # best score, then cheapest, then lowest id
-    return int(h[order[0]])
+    return int(h[first_by(score, reach.dist[h], h)])  # best score, then cheapest, then lowest id
+
+
+def first_by(rank: np.ndarray, cost: np.ndarray, ids: np.ndarray) -> int:
+    """Index of the lowest ``rank``, then lowest ``cost``, then lowest id: ``np.lexsort((ids, cost, rank))[0]``
+    without sorting everything (ids are unique, so the answer is the same)."""
+    sel = np.flatnonzero(rank == rank.min())
+    if sel.size > 1:
+        c = cost[sel]
+        sel = sel[c == c.min()]
+    return int(sel[np.argmin(ids[sel])])
 
 
 def _enemy_steps(m: WargameModel, side: str) -> np.ndarray:
