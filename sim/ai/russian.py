@@ -14,15 +14,19 @@ from sim.rules.assault import odds
 from sim.rules.movement import reachable
 
 
-def _target_scores(m, v: View, envelop_weight: float) -> np.ndarray:
-    """How attractive each hex is to infiltrate: thin garrison, partly taken, beside roads, hidden from drones."""
+def _target_scores(m, v: View, p, effort_km: np.ndarray) -> np.ndarray:
+    """How attractive each hex is to infiltrate: thin garrison, partly taken, beside roads, hidden from drones,
+    towards the main effort's current objective; a city only once it is mostly surrounded."""
     road_side = (m.map.road > 0).any(axis=1)
     dense = m.map.terrain == int(Terrain.CITY)
     weakness = 1.0 / (1.0 + v.enemy_garrison / 50.0)
     progress = 1.0 + 2.0 * v.own
-    envelop = 1.0 + envelop_weight * (road_side & ~dense)
+    envelop = 1.0 + p.envelop_weight * (road_side & ~dense)
     blind = 1.0 - 0.5 * m.isr[v.e]
-    return weakness * progress * envelop * blind
+    toward = 1.0 + p.objective_pull * np.clip(1.0 - effort_km / max(p.main_effort_km, 1e-9), 0.0, 1.0)
+    ringed = (np.append(v.own, 0.0)[m.map.nbr] >= m.p.control.contested_high).mean(axis=1)
+    closed = dense & (ringed < p.city_ring)
+    return weakness * progress * envelop * blind * toward * ~closed
 
 
 def _towards_main_effort(m, v: View, unit, effort_km: np.ndarray) -> int | None:
@@ -41,7 +45,6 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     hi = m.p.control.contested_high
     blind = m.weather.get("blind_share", 0.0)
     infil_share = p.infiltration_share + (p.blind_infiltration_share - p.infiltration_share) * min(1.0, 2.0 * blind)
-    scores = _target_scores(m, v, p.envelop_weight)
     max_d = max(1, int(m.p.infiltration.range_km / m.map.spec.hex_km))
     out: list[tuple[Order, str]] = []
     front = sorted(v.front_units(), key=lambda u: u.uid)
@@ -89,6 +92,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     # outside the main effort, units only hold the enemy in place with a smaller share
     effort_km = main_effort_km(m, "ru")
     secondary = np.isfinite(effort_km).any()
+    scores = _target_scores(m, v, p, effort_km)
     for u in active:
         if u.uid in assaulting or not u.utype.can_infiltrate:
             continue
@@ -98,6 +102,8 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         if near.size == 0:
             continue
         value = scores[near] / np.maximum(dist[near], 1) / (1.0 + planned[near] / enough[near])
+        if value.max() <= 0:
+            continue  # only cities not yet surrounded within reach
         h = int(near[np.argmax(value)])
         share = p.commit_share
         if secondary and effort_km[u.hex] > p.main_effort_km:

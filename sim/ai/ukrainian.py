@@ -8,9 +8,45 @@ from __future__ import annotations
 import numpy as np
 
 from sim.ai.common import View, allowed, infiltration_size
+from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
 from sim.rules.assault import odds
 from sim.rules.movement import prefetch_reach, reachable, withdrawal_target
+
+
+def _threatened_cities(m, v: View, p) -> set[int]:
+    """City hexes of the scenario's city objectives, still Ukrainian, with the enemy within hold_cities_km."""
+    if p.hold_cities_km <= 0:
+        return set()
+    cities = {ob.name for ob in m.scenario.objectives if ob.kind == "city"}
+    dense = m.map.terrain == int(Terrain.CITY)
+    reach = p.hold_cities_km / m.map.spec.hex_km
+    return {int(h) for name in sorted(cities) for h in m.objective_hexes.get(name, ())
+            if dense[h] and v.own[h] >= 0.5 and v.dist[h] <= reach}
+
+
+def _city_garrisons(m, v: View, p, used: set[str]) -> list[tuple[Order, str]]:
+    """Send the nearest spare rear unit towards each threatened city hex that has no Ukrainian unit in it."""
+    manned = {u.hex for u in m.side_units("ua", "manoeuvre")}
+    spare = [u for u in sorted(v.rear_units(), key=lambda u: u.uid)
+             if u.uid not in used and not u.status.in_reserve and u.hex not in _threatened_cities(m, v, p)]
+    out = []
+    for h in sorted(_threatened_cities(m, v, p) - manned):
+        if not spare:
+            break
+        to_city = m.map.distances_from(h)
+        u = min(spare, key=lambda u: (to_city[u.hex], u.uid))
+        reach = reachable(m, u)
+        ok = reach.hexes[v.own[reach.hexes] >= 0.5]
+        if ok.size == 0:
+            continue
+        dest = int(ok[np.lexsort((ok, reach.dist[ok], to_city[ok]))[0]])
+        if to_city[dest] >= to_city[u.hex]:
+            continue
+        spare.remove(u)
+        out.append((Move(u.uid, dest), f"{u.name} moves to garrison {m.hex_label(h)}: the enemy is "
+                    f"{v.dist[h] * m.map.spec.hex_km:.0f} km away"))
+    return out
 
 
 def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
@@ -84,10 +120,13 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
                          f"(~{ru_presence[h]:.0f} infiltrators beside a supply road)")
                     threat[h] = 0
                     break
-    # thin sectors get the rear's spare units, one unit to a hex so the line is covered rather than stacked
+    # cities the front nears get a garrison of their own; then thin sectors get the rear's spare units, one unit
+    # to a hex so the line is covered rather than stacked
     held = {u.hex for u in m.side_units("ua", "manoeuvre")}
+    for order, reason in _city_garrisons(m, v, p, used):
+        give(order, reason)
     for u in sorted(v.rear_units(), key=lambda u: u.uid):
-        if u.uid in used or u.status.in_reserve:
+        if u.uid in used or u.status.in_reserve or u.hex in _threatened_cities(m, v, p):
             continue
         dest = v.step_towards(u, 1, avoid=held)
         if dest is not None:
