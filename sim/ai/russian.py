@@ -96,12 +96,12 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     for u in active:
         if u.uid in assaulting or not u.utype.can_infiltrate:
             continue
-        dist = m.map.distances_from(u.hex)
-        near = np.flatnonzero(dist <= max_d)
-        near = near[(v.own[near] < hi) & (dist[near] >= 1)]
+        near, dist = m.map.within(u.hex, max_d)
+        keep = (v.own[near] < hi) & (dist >= 1)
+        near, dist = near[keep], dist[keep]
         if near.size == 0:
             continue
-        value = scores[near] / np.maximum(dist[near], 1) / (1.0 + planned[near] / enough[near])
+        value = scores[near] / np.maximum(dist, 1) / (1.0 + planned[near] / enough[near])
         if value.max() <= 0:
             continue  # only cities not yet surrounded within reach
         h = int(near[np.argmax(value)])

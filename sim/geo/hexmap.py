@@ -263,6 +263,21 @@ class HexMap:
             cache[hid] = hit
         return hit
 
+    def within(self, hid: int, radius: int) -> tuple[np.ndarray, np.ndarray]:
+        """Hexes within ``radius`` of a hex (ascending ids) and their distances, read-only and cached."""
+        cache = self.__dict__.setdefault("_within_cache", {})
+        hit = cache.get((hid, radius))
+        if hit is None:
+            if len(cache) > 4096:
+                cache.clear()
+            d = self.distances_from(hid)
+            hexes = np.flatnonzero(d <= radius)
+            hit = (hexes, d[hexes])
+            for a in hit:
+                a.flags.writeable = False
+            cache[(hid, radius)] = hit
+        return hit
+
     def neighbours(self, hid: int) -> list[int]:
         """On-map neighbours of a hex, in DIRECTIONS order."""
         return [int(h) for h in self.nbr[hid] if h >= 0]

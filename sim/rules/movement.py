@@ -17,7 +17,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
-from sim.rules.graph import hex_steps_to, link_graph, links, movement_graph
+from sim.rules.graph import hex_steps_to, links, movement_graph
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
@@ -217,23 +217,9 @@ def distance_to_enemy(m: WargameModel, side: str) -> np.ndarray:
     cached = m._move_ctx.get(("dist", side))
     if cached is not None:
         return cached
-    sources = np.flatnonzero(m.own_share(other(side)) >= 0.5)
-    dist = np.full(m.map.n, 10_000, dtype=np.int64)
-    if sources.size:  # a breadth-first search from all of them at once, in scipy rather than level by level
-        steps = dijkstra(_hop_graph(m), directed=True, indices=sources, unweighted=True, min_only=True)
-        reached = np.isfinite(steps)
-        dist[reached] = steps[reached].astype(np.int64)
+    dist = hex_steps_to(m.map, m.own_share(other(side)) >= 0.5)
     m._move_ctx[("dist", side)] = dist
     return dist
-
-
-def _hop_graph(m: WargameModel) -> csr_matrix:
-    """Every link between neighbouring hexes with weight one, built once per map's links."""
-    lk = links(m.map)
-    cached = m.__dict__.get("_hop_graph")
-    if cached is None or cached[0] is not lk:
-        cached = m._hop_graph = (lk, link_graph(m.map).with_weights(np.ones(lk.src.size)))
-    return cached[1]
 
 
 def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
