@@ -83,18 +83,19 @@ def infiltration_size(m, unit: Unit, wanted: float) -> float | None:
     return float(n) if n >= 1 else None
 
 
-def main_effort_km(m, side: str) -> np.ndarray:
-    """Distance in km from each hex to the side's current main-effort objective (inf if it has none).
+def main_effort_km(m, side: str, depth: int = 1) -> np.ndarray:
+    """Distance in km from each hex to the side's current main-effort objectives (inf if it has none).
 
-    The scenario lists the main effort's places in the order the side means to take them; the current one is the
-    first the side does not yet hold, so the effort moves on as each falls (the last one stays once all are held).
+    The scenario lists the main effort's places in the order the side means to take them; the current ones are
+    the first ``depth`` the side does not yet hold, so the effort moves on as each falls (the last one stays once
+    all are held).
     """
     hexes = getattr(m, "main_effort", {}).get(side, ())
     if len(hexes) == 0:
         return np.full(m.map.n, np.inf)
     own = m.own_share(side)
-    target = next((int(h) for h in hexes if own[h] < m.p.control.contested_high), int(hexes[-1]))
-    return m.map.distances_from(target) * m.map.spec.hex_km
+    targets = [int(h) for h in hexes if own[h] < m.p.control.contested_high][:max(1, depth)] or [int(hexes[-1])]
+    return np.min([m.map.distances_from(h) for h in targets], axis=0) * m.map.spec.hex_km
 
 
 def ring_hexes(m, hid: int, radius: int) -> np.ndarray:

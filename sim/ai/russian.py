@@ -23,7 +23,8 @@ def _target_scores(m, v: View, p, effort_km: np.ndarray) -> np.ndarray:
     progress = 1.0 + 2.0 * v.own
     envelop = 1.0 + p.envelop_weight * (road_side & ~dense)
     blind = 1.0 - 0.5 * m.isr[v.e]
-    toward = 1.0 + p.objective_pull * np.clip(1.0 - effort_km / max(p.main_effort_km, 1e-9), 0.0, 1.0)
+    toward = np.exp(-p.objective_pull * effort_km / max(p.main_effort_km, 1e-9)) if np.isfinite(effort_km).any() \
+        else 1.0
     ringed = (np.append(v.own, 0.0)[m.map.nbr] >= m.p.control.contested_high).mean(axis=1)
     closed = dense & (ringed < p.city_ring)
     return weakness * progress * envelop * blind * toward * ~closed
@@ -90,7 +91,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     enough = m.p.infiltration.flip_ratio * v.enemy_garrison + p.mass_per_hex
     planned = m.presence[v.s].copy()
     # outside the main effort, units only hold the enemy in place with a smaller share
-    effort_km = main_effort_km(m, "ru")
+    effort_km = main_effort_km(m, "ru", int(p.main_effort_depth))
     secondary = np.isfinite(effort_km).any()
     scores = _target_scores(m, v, p, effort_km)
     for u in active:

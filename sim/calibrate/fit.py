@@ -49,7 +49,7 @@ SEARCH_RANGES: dict[str, tuple[float, float]] = {
     "gap.g0": (0.0, 0.06),
     "replacements.ua_scale": (0.3, 1.5),
     "isr.sortie_growth_ua": (0.0, 2.0),
-    "ai.ru.main_effort_km": (15.0, 50.0),  # a first search with 10-35 put the best points at its top
+    "ai.ru.main_effort_km": (20.0, 60.0),  # searches with 10-35 and 15-50 favoured its upper part
     "ai.ru.secondary_commit": (0.1, 1.0),
     "ai.ru.objective_pull": (0.0, 5.0),
     "ai.ru.city_ring": (0.0, 0.8),
