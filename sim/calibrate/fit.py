@@ -48,12 +48,14 @@ SEARCH_RANGES: dict[str, tuple[float, float]] = {
     "infiltration.range_km": (5.0, 10.0),
     "gap.g0": (0.0, 0.06),
     "replacements.ua_scale": (0.3, 1.5),
+    "replacements.ru_scale": (0.2, 1.5),
     "isr.sortie_growth_ua": (0.0, 2.0),
     "ai.ru.main_effort_km": (20.0, 60.0),  # searches with 10-35 and 15-50 favoured its upper part
     "ai.ru.secondary_commit": (0.1, 1.0),
     "ai.ru.objective_pull": (0.0, 5.0),
     "ai.ru.city_ring": (0.0, 0.8),
     "ai.ua.hold_cities_km": (0.0, 20.0),
+    "ai.ua.standoff_km": (0.0, 15.0),
 }
 KEY_TOWNS = ("Selydove", "Kurakhove")
 KEY_WEIGHT = 2.0

@@ -61,7 +61,7 @@ def resolve(m: WargameModel) -> None:
 
 
 def reinforce(m: WargameModel) -> None:
-    """Scheduled units arrive; weekly replacements fill the most depleted units of each side."""
+    """Scheduled units arrive; weekly replacements fill the most depleted units of each side, of every kind."""
     from sim.setup import add_unit, resolve_location
 
     start = m.date
@@ -85,7 +85,7 @@ def reinforce(m: WargameModel) -> None:
 
 
 def _replace(m: WargameModel, side: str, amount: float) -> None:
-    units = [u for u in m.side_units(side, "manoeuvre") if u.status.supply != "encircled"]
+    units = [u for u in m.side_units(side) if u.status.supply != "encircled"]  # drone crews and gunners too
     if not units or amount <= 0:
         return
     deficit = {u.uid: max(0.0, u.utype.personnel * 1.2 - u.personnel) for u in units}
