@@ -265,7 +265,7 @@ class HexMap:
 
     def within(self, hid: int, radius: int) -> tuple[np.ndarray, np.ndarray]:
         """Hexes within ``radius`` of a hex (ascending ids) and their distances, read-only and cached."""
-        cache = self.__dict__.setdefault("_within_cache", {})
+        cache = self.__dict__.setdefault("_ring_cache", {})
         hit = cache.get((hid, radius))
         if hit is None:
             if len(cache) > 4096:
