@@ -210,9 +210,11 @@ def _turns_to_fall(make_model, garrison: int, seeds: int = 10, cap: int = 12) ->
 
 @pytest.mark.slow
 def test_thinner_garrison_falls_faster(make_model):
-    thin, thick = _turns_to_fall(make_model, 30), _turns_to_fall(make_model, 150)
-    assert thin <= 12  # the thin garrison does fall
-    assert thin < thick - 1.0, (thin, thick)
+    # three detachments feed about 360 people a turn into the hex: 30 defenders are swamped within a few turns,
+    # while a 300-strong battalion (and the clearance it does) holds them off far longer
+    thin, thick = _turns_to_fall(make_model, 30), _turns_to_fall(make_model, 300)
+    assert thin <= 6, thin  # the thin garrison does fall
+    assert thick >= thin + 3.0, (thin, thick)
 
 
 # ---------------------------------------------------------------------------------------------------- determinism

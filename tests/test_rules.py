@@ -648,7 +648,7 @@ def legal_model(make_model):
     return m
 
 
-MAX_D = int(P.infiltration.range_km / 0.5)  # farthest infiltration target in tactical hexes (10)
+MAX_D = int(P.infiltration.range_km / 0.5)  # farthest infiltration target in tactical hexes
 
 
 def _farthest(m, uid: str) -> int:
@@ -667,7 +667,7 @@ REFUSALS = [
     ("move into enemy ground", lambda m: Move("sq", hexid(m, 48, 10)), "out of"),
     ("infiltrate by position", lambda m: Infiltrate("pos", hexid(m, 47, 12)), "cannot infiltrate"),
     ("infiltrate own ground", lambda m: Infiltrate("sq", hexid(m, 43, 10)), "already held by your side"),
-    ("infiltrate too far", lambda m: Infiltrate("sq", hexid(m, 44 + MAX_D + 1, 10)), f"must be 1 to {MAX_D} hexes"),
+    ("infiltrate too far", lambda m: Infiltrate("sq", hexid(m, 44 - MAX_D - 1, 10)), f"must be 1 to {MAX_D} hexes"),
     ("infiltrate too many", lambda m: Infiltrate("sq", hexid(m, 47, 10), personnel=8.0), "commit between"),
     ("infiltrate odd group", lambda m: Infiltrate("sq", hexid(m, 47, 10), group_size=20), "group size"),
     ("infiltrate by tank", lambda m: Infiltrate("sq", hexid(m, 47, 10), vehicle="tank"), "vehicle must be"),

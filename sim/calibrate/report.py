@@ -291,21 +291,24 @@ reach (`standoff_km`); the replacement flows and Ukrainian drone growth are para
 and artillery units too. Together they moved Selydove and Kurakhove from "never" and half a year late to within
 weeks of history, and the band coverage from 27 % to the figure above. What remains:
 
-1. **The autumn surge.** DeepState's series gains about 140 km² a week from late October to early December 2024
-   (the Kurakhove-Selydove pocket collapsing, notes §5 T15); the model advances at an even pace, lags by 300-400
-   km² from mid-October to February and the real series leaves the band above it there. Tried by hand without
-   effect on that shape: three times the Russian arrivals of Aug-Oct 2024, faster Ukrainian exhaustion in the
-   line (`cohesion.line_decay` 4-6), more gap events. The Ukrainian commander plugs every breach one unit to a
-   hex from the whole front, so the line bends but does not break; a model of the pocket's collapse (units
-   withdrawing as a whole when their sector's supply and cohesion fail together) is the next step.
-2. **Pokrovsk and Myrnohrad fall too early** in most runs (history: held to the end of 2025). Once the main effort
-   turns west of Pokrovsk the mass around the agglomeration (Russian units absorb their successful infiltrators
+1. **The autumn surge.** DeepState's series is S-shaped: slow in August-October 2024, then about 140 km² a week
+   from late October to early December as the Kurakhove-Selydove salient collapsed (notes §5 T15). The model
+   advances at an even pace, so it runs ahead of history by up to 300-400 km² in September-October and behind it
+   by 100-200 km² from December to February; the real series leaves the band on both sides. Tried by hand
+   without changing that shape: three times the Russian arrivals of Aug-Oct 2024, faster Ukrainian exhaustion in
+   the line (`cohesion.line_decay` 4-6), more gap events. The Ukrainian commander plugs every breach one unit to
+   a hex from the whole front, so the line bends but does not break; a model of a sector's collapse (units
+   withdrawing together when supply and cohesion fail at once) is the next step.
+2. **Pokrovsk and Myrnohrad fall too early** in most runs (history: held to the end of 2025), and when both fall
+   the scenario's sudden death ends the game, which is why the simulated median stops rising in spring 2025.
+   Once the main effort turns west of Pokrovsk the mass around the agglomeration (Russian units absorb their successful infiltrators
    and grow well past their paper strength) overwhelms single-battalion city garrisons. The Russian cost per km²
    (see above) is far below the 85-100 of the research because losses come almost only from the kill zone;
    a cap on what a unit can absorb, or heavier drone attrition of the mass behind the line, would tie the two.
-3. **Secondary sectors.** With the main effort fed from the rest of the front, Toretsk rarely falls (history:
-   January 2025) while Chasiv Yar's date varies widely; the searched `secondary_commit` trades them against the
-   area of the whole map.
+3. **Secondary sectors.** With the main effort fed from the rest of the front, Toretsk is not taken in the window
+   (history: January 2025) while Chasiv Yar, two hexes from the start line, falls about three months early;
+   `secondary_commit` acts on both at once and trades them against the area of the whole map. Velyka Novosilka
+   (January 2025), outside the main effort, is seldom taken.
 """
 
 
