@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sim.ai import commanders_for, play_side
 from sim.ai.russian import russian_orders
 from sim.ai.ukrainian import ukrainian_orders
 from sim.model import WargameModel
-from sim.orders import Assault, Commit, Rotate, Withdraw
-from tests.conftest import hexid, refresh, set_weather, unit
+from sim.orders import Assault, Commit, Infiltrate, Move, Rotate, Withdraw
+from tests.conftest import at, hexid, refresh, set_weather, unit
 
 
 def _kinds(orders, cls):
@@ -95,3 +96,88 @@ def test_a_random_player_loses_clearly_to_each_ai(random_side):
         m.run(commanders=[random_commander(random_side, seed), *commanders_for(m, sides=(ai_side,))])
         wins += m.outcome["winner"] == ai_side
     assert wins == len(seeds)
+
+
+# ---------------------------------------------------------------------------------------------------- main effort
+def _main_effort_model(make_model, units, **params):
+    """Tactical map, Russia east of column 45; the main effort's objective is the hex (30, 10), far to the west."""
+    m = make_model(front_col=45, units=units, params={"gap.g0": 0.0, "ai.ru.main_effort_km": 10.0,
+                                                      "ai.ru.secondary_commit": 0.25, **params})
+    set_weather(m, "clear")
+    m.main_effort = {"ru": np.array([hexid(m, 30, 10)]), "ua": np.array([], dtype=np.int64)}
+    return m
+
+
+def test_units_outside_the_main_effort_send_the_secondary_share(make_model):
+    # (45, 10) is 7.5 km from the objective (inside 10 km), (45, 50) about 22 km away (outside)
+    m = _main_effort_model(make_model, [unit("near", "ru_assault_group", 45, 10, personnel=100),
+                                        unit("far", "ru_assault_group", 45, 50, personnel=100)])
+    sent = {o.unit: o.personnel for o, _ in russian_orders(m) if isinstance(o, Infiltrate)}
+    share = m.p.ai.ru.commit_share
+    assert sent["near"] == round(100 * share)
+    assert sent["far"] == round(100 * share * 0.25)
+
+
+def test_rear_units_of_a_secondary_sector_shift_towards_the_main_effort(make_model):
+    m = _main_effort_model(make_model, [unit("rear", "ru_assault_group", 58, 50, personnel=100)])
+    moves = [o for o, reason in russian_orders(m) if isinstance(o, Move) and o.unit == "rear"
+             and "main effort" in reason]
+    assert moves
+    goal = hexid(m, 30, 10)
+    assert m.map.distance(moves[0].to, goal) < m.map.distance(hexid(m, 58, 50), goal)
+
+
+def test_the_main_effort_moves_on_when_its_objective_is_held(make_model):
+    from sim.ai.common import main_effort_km
+
+    m = _main_effort_model(make_model, [unit("ru", "ru_assault_group", 50, 10)])
+    first, second = hexid(m, 40, 10), hexid(m, 30, 30)
+    m.main_effort["ru"] = np.array([first, second])
+    assert main_effort_km(m, "ru")[first] == 0.0
+    m.control[first] = 1.0
+    assert main_effort_km(m, "ru")[second] == 0.0 and main_effort_km(m, "ru")[first] > 0.0
+    assert main_effort_km(m, "ru", depth=2)[first] > 0.0  # the held one is no longer pursued
+
+
+def test_groups_spread_over_targets_instead_of_piling_into_one(make_model):
+    units = [unit(f"g{i}", "ru_assault_group", 45, 20 + i, personnel=400) for i in range(4)]
+    targets = {}
+    for mass in (10000.0, 10.0):
+        m = _main_effort_model(make_model, units, **{"ai.ru.mass_per_hex": mass})
+        m.main_effort = {"ru": np.array([], dtype=np.int64), "ua": np.array([], dtype=np.int64)}
+        targets[mass] = {o.target for o, _ in russian_orders(m) if isinstance(o, Infiltrate)}
+    assert len(targets[10.0]) > len(targets[10000.0]), targets
+
+
+# (47, 27) is a city hex on the east edge of Pokrovsk on the tactical map; the front runs just east of it
+CITY = (47, 27)
+
+
+def test_cities_are_entered_only_once_mostly_surrounded(make_model):
+    from sim.geo.terrain import Terrain
+
+    m = make_model(front_col=48, units=[unit("ru", "ru_assault_group", 48, 27, personnel=100)],
+                   params={"gap.g0": 0.0, "ai.ru.city_ring": 0.8, "infiltration.range_km": 0.5})
+    set_weather(m, "clear")
+    city = hexid(m, *CITY)
+    assert m.map.terrain[city] == int(Terrain.CITY)
+    first = {o.target for o, _ in russian_orders(m) if isinstance(o, Infiltrate)}
+    assert first and city not in first  # beside it, not into it
+    for nb in m.map.nbr[city]:  # now surround it
+        if nb >= 0:
+            m.control[nb] = 1.0
+    refresh(m)
+    assert [o.target for o, _ in russian_orders(m) if isinstance(o, Infiltrate)] == [city]
+
+
+@pytest.mark.parametrize("hold_km, garrisons", [(5.0, True), (0.0, False)])
+def test_ukraine_garrisons_a_city_the_front_nears(make_model, hold_km, garrisons):
+    m = make_model(front_col=48, units=[unit("spare", "ua_squad", 30, 10)],
+                   objectives=[{"name": "Town", "at": at(*CITY), "kind": "city"}],
+                   params={"gap.g0": 0.0, "ai.ua.hold_cities_km": hold_km})
+    set_weather(m, "clear")
+    city, start = hexid(m, *CITY), hexid(m, 30, 10)
+    moves = [o for o, reason in ukrainian_orders(m) if isinstance(o, Move) and "garrison" in reason]
+    assert bool(moves) is garrisons
+    if garrisons:
+        assert moves[0].unit == "spare" and m.map.distance(moves[0].to, city) < m.map.distance(start, city)

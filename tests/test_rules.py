@@ -89,6 +89,24 @@ def test_strike_pool_capacity_formula(make_model):
     assert pool.reach[0][d == edge].all() and not pool.reach[0][d == edge + 1].any()
 
 
+def test_drone_sorties_grow_by_the_yearly_rate(make_model):
+    m = make_model(units=[unit("dr", "ua_drone_team", 40, 10), unit("sq", "ua_squad", 44, 10)],
+                   params={**NO_GAPS, "isr.sortie_growth_ua": 1.0})
+    set_weather(m, "clear")
+    now = StrikePool(m, "ua").capacity[0]
+    m.date = m.date + dt.timedelta(days=365)  # a year on at +100 % a year: twice the sorties
+    assert StrikePool(m, "ua").capacity[0] == pytest.approx(now * 2 ** (365 / 365.25))
+
+
+def test_replacements_refill_drone_crews_too(make_model):
+    m = make_model(units=[unit("dr", "ua_drone_team", 40, 10, personnel=4), unit("sq", "ua_squad", 44, 10)],
+                   params=NO_GAPS, replacements=[{"side": "ua", "per_week": 700.0}])
+    cohesion.reinforce(m)
+    dr = m.units["dr"]
+    assert dr.personnel > 4.0
+    assert dr.personnel <= 1.2 * dr.utype.personnel + 1e-9
+
+
 def test_strike_pool_capacity_limits_kills(make_model):
     m = _drone_model(make_model)
     pool = StrikePool(m, "ua")

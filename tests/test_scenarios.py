@@ -404,5 +404,6 @@ def test_the_documented_example_is_a_valid_scenario(tmp_path):
     assert problems_of(path) == []
     m = WargameModel(path, seed=0)
     assert len(m.units) == 4 and m.scenario.start.presence
+    assert m.main_effort["ru"].size == 2 and m.main_effort["ua"].size == 0  # two places, in the order given
     m.run()
     assert m.over

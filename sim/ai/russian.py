@@ -1,6 +1,6 @@
 """The Russian commander: seep in by infiltration, assault where the odds allow and drones are blind, envelop
-towns and cut roads rather than storm them, feed units forward, and pause units only when losses exceed the
-loss tolerance.
+towns and cut roads rather than storm them, drive at the scenario's main effort while holding elsewhere, feed
+units forward along the whole line, and pause units only when losses exceed the loss tolerance.
 """
 
 from __future__ import annotations
