@@ -48,6 +48,7 @@ SEARCH_RANGES: dict[str, tuple[float, float]] = {
     "infiltration.kappa": (0.7, 1.0),
     "infiltration.flip_ratio": (1.25, 2.35),
     "infiltration.range_km": (5.5, 10.0),
+    "control.fort_weight": (0.0, 5.0),
     "gap.g0": (0.002, 0.05),
     "replacements.ua_scale": (0.4, 1.45),
     "replacements.ru_scale": (0.6, 1.45),

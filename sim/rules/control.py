@@ -38,6 +38,20 @@ def frozen_mask(m: WargameModel) -> np.ndarray | None:
     return mask if mask.any() else None
 
 
+def _works_factor(m: WargameModel, hexes: np.ndarray, ru_holds: np.ndarray) -> np.ndarray:
+    """How much manned works multiply the holder's garrison in ``hexes``: 1 + fort_weight x level, where the works
+    are the holder's and it mans them (unmanned works count for nothing, notes §4.8)."""
+    weight = m.p.control.fort_weight
+    if weight <= 0:
+        return np.ones(hexes.size)
+    from sim.rules.infiltration import manned
+
+    holder = np.where(ru_holds, 0, 1)
+    mans = np.where(ru_holds, manned(m, "ru")[hexes], manned(m, "ua")[hexes])
+    own_works = m.fort_side[hexes] == holder
+    return 1.0 + weight * m.fort[hexes] * (mans & own_works)
+
+
 def resolve(m: WargameModel) -> None:
     p = m.p
     frozen = frozen_mask(m)
@@ -56,9 +70,10 @@ def resolve(m: WargameModel) -> None:
         return
     c0 = m.control[active].copy()
     ru_holds = c0 >= 0.5
-    w_ru = np.where(ru_holds, p.infiltration.theta, 1.0)
-    w_ua = np.where(ru_holds, 1.0, p.infiltration.theta)
-    a, b = s_ru[active], s_ua[active]
+    works = _works_factor(m, active, ru_holds)
+    w_ru = np.where(ru_holds, p.infiltration.theta * works, 1.0)
+    w_ua = np.where(ru_holds, 1.0, p.infiltration.theta * works)
+    a, b = s_ru[active] * np.where(ru_holds, works, 1.0), s_ua[active] * np.where(ru_holds, 1.0, works)
     pressure = (a * w_ru - b * w_ua) / (a * w_ru + b * w_ua)
     c1 = np.clip(c0 + km * pressure, 0.0, 1.0)
     # the grey zone holds until the attacker clearly outnumbers the defender for long enough
