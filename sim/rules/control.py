@@ -70,9 +70,9 @@ def resolve(m: WargameModel) -> None:
         return
     c0 = m.control[active].copy()
     ru_holds = c0 >= 0.5
-    works = _works_factor(m, active, ru_holds)
-    w_ru = np.where(ru_holds, p.infiltration.theta * works, 1.0)
-    w_ua = np.where(ru_holds, 1.0, p.infiltration.theta * works)
+    w_ru = np.where(ru_holds, p.infiltration.theta, 1.0)
+    w_ua = np.where(ru_holds, 1.0, p.infiltration.theta)
+    works = _works_factor(m, active, ru_holds)  # the holder's manned works count in the shift and the flip ratio
     a, b = s_ru[active] * np.where(ru_holds, works, 1.0), s_ua[active] * np.where(ru_holds, 1.0, works)
     pressure = (a * w_ru - b * w_ua) / (a * w_ru + b * w_ua)
     c1 = np.clip(c0 + km * pressure, 0.0, 1.0)
