@@ -222,6 +222,22 @@ def test_flip_rule_is_symmetric_for_ukraine(make_model):
     assert m.control[h] == 0.0
 
 
+def test_manned_works_weigh_the_holders_garrison(make_model):
+    # operational map: a 2.5 km hex needs 10 people to man its works; level 2, fort_weight 1 -> the garrison x 3
+    fort = [{"name": "works", "level": 2, "places": [at(20, 45), at(22, 45)]}]
+    m = make_model(base="operational", units=[unit("far", "ua_infantry_battalion", 2, 2)], fortifications=fort,
+                   params={**NO_GAPS, **PINNED, "control.fort_weight": 1.0})
+    manned_hex, empty_hex = hexid(m, 20, 45), hexid(m, 22, 45)
+    for h, ua in ((manned_hex, 20.0), (empty_hex, 5.0)):  # 5 people cannot man the works
+        m.control[h] = 0.4
+        m.presence[0, h], m.presence[1, h] = 30.0, ua
+    control.resolve(m)
+    # manned: Ukraine counts 3 x 20 = 60 against 30, so control moves back towards Ukraine
+    assert m.control[manned_hex] == pytest.approx(0.4 + KAPPA * (30 - 60) / (30 + 60))
+    # unmanned: the works count for nothing
+    assert m.control[empty_hex] == pytest.approx(0.4 + KAPPA * (30 - 5) / (30 + 5))
+
+
 # ---------------------------------------------------------------------------------------------------- manning
 def test_fortification_counts_only_when_manned(make_model):
     fort = [{"name": "works", "level": 2, "places": [at(44, 10), at(44, 14), at(44, 18)]}]
