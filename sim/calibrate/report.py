@@ -42,7 +42,7 @@ SEARCH_HISTORY = (
     "but the Ukrainian drone units on the main axis were being overrun week after week and never refilled, so "
     "replacements now fill every kind of unit and Ukrainian drones may keep a standoff. (vii) 96 points over 16: "
     "38 %, +4.5 and +7.3; its re-run used 16 seeds per point and picked a point that the final batch did not "
-    "confirm. (viii) 96 points x 6 seeds over the same 16, re-running 8 points with 24 seeds: 29 %, +6.0 and +5.3 weeks; the accepted ranges of (vii) and (viii) were then merged into the intervals searched next. (ix) 96 x 6 over those: 46 %, +4.0 and +4.3, best distance 1.67 months, made the defaults - but Pokrovsk and Myrnohrad fell by spring 2025 in most runs, ending most games early by the scenario's sudden death. Manned works now weigh the holder's garrison in the control rule (`control.fort_weight`), which this run adds to the search.")
+    "confirm. (viii) 96 points x 6 seeds over the same 16, re-running 8 points with 24 seeds: 29 %, +6.0 and +5.3 weeks; the accepted ranges of (vii) and (viii) were then merged into the intervals searched next. (ix) is the run reported here. Since Pokrovsk and Myrnohrad still fell by spring 2025 in most runs (ending most games early by the scenario's sudden death), manned works were then given weight in the control rule (`control.fort_weight`) and a search (x) added it: 38 %, +5.0 and +4.3 weeks, best distance 1.79 months against 1.67 here, Myrnohrad still taken in 74 % of runs; so these values stay the defaults and `control.fort_weight` stays 0.")
 BAR_WEEKS = 4.0
 FORTRESS_BELT = ("Kostiantynivka", "Druzhkivka", "Kramatorsk", "Sloviansk")
 AGGLOMERATION = ("Pokrovsk", "Myrnohrad")
