@@ -224,8 +224,12 @@ def distance_to_enemy(m: WargameModel, side: str) -> np.ndarray:
 
 def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
     """Best hex to fall back to: farther from the enemy, own-held, preferring prepared lines, then closeness."""
+    return _fall_back_hex(m, unit, distance_to_enemy(m, unit.side))
+
+
+def _fall_back_hex(m: WargameModel, unit: Unit, dist: np.ndarray) -> int | None:
+    """`withdrawal_target` given the hex distances to the enemy (the AI's cached ones or the turn phases')."""
     reach = reachable(m, unit)
-    dist = distance_to_enemy(m, unit.side)
     here = dist[unit.hex]
     s = 0 if unit.side == "ru" else 1
     h = reach.hexes
@@ -266,20 +270,7 @@ def _enemy_steps(m: WargameModel, side: str) -> np.ndarray:
 
 def _fallback_target(m: WargameModel, unit: Unit) -> int | None:
     """The hex `withdrawal_target` picks, found with the turn phases' cached enemy distances."""
-    reach = reachable(m, unit)
-    dist = _enemy_steps(m, unit.side)
-    here = dist[unit.hex]
-    s = 0 if unit.side == "ru" else 1
-    h = reach.hexes
-    ok = (h != unit.hex) & m.held(unit.side)[h] & (dist[h] > here)
-    h = h[ok]
-    if h.size == 0:
-        return None
-    fort_side = m.fort_side[h]
-    fort_bonus = np.where((m.fort[h] > 0) & ((fort_side == -1) | (fort_side == s)), 3, 0)
-    score = -(fort_bonus + np.minimum(dist[h] - here, 3))
-    order = np.lexsort((h, reach.dist[h], score))  # best score, then cheapest, then lowest id
-    return int(h[order[0]])
+    return _fall_back_hex(m, unit, _enemy_steps(m, unit.side))
 
 
 def resolve(m: WargameModel) -> None:
