@@ -25,13 +25,13 @@ def _threatened_cities(m, v: View, p) -> set[int]:
             if dense[h] and v.own[h] >= 0.5 and v.dist[h] <= reach}
 
 
-def _city_garrisons(m, v: View, p, used: set[str]) -> list[tuple[Order, str]]:
+def _city_garrisons(m, v: View, threatened: set[int], used: set[str]) -> list[tuple[Order, str]]:
     """Send the nearest spare rear unit towards each threatened city hex that has no Ukrainian unit in it."""
     manned = {u.hex for u in m.side_units("ua", "manoeuvre")}
     spare = [u for u in sorted(v.rear_units(), key=lambda u: u.uid)
-             if u.uid not in used and not u.status.in_reserve and u.hex not in _threatened_cities(m, v, p)]
+             if u.uid not in used and not u.status.in_reserve and u.hex not in threatened]
     out = []
-    for h in sorted(_threatened_cities(m, v, p) - manned):
+    for h in sorted(threatened - manned):
         if not spare:
             break
         to_city = m.map.distances_from(h)
@@ -123,10 +123,11 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     # cities the front nears get a garrison of their own; then thin sectors get the rear's spare units, one unit
     # to a hex so the line is covered rather than stacked
     held = {u.hex for u in m.side_units("ua", "manoeuvre")}
-    for order, reason in _city_garrisons(m, v, p, used):
+    threatened = _threatened_cities(m, v, p)
+    for order, reason in _city_garrisons(m, v, threatened, used):
         give(order, reason)
     for u in sorted(v.rear_units(), key=lambda u: u.uid):
-        if u.uid in used or u.status.in_reserve or u.hex in _threatened_cities(m, v, p):
+        if u.uid in used or u.status.in_reserve or u.hex in threatened:
             continue
         dest = v.step_towards(u, 1, avoid=held)
         if dest is not None:
