@@ -90,6 +90,8 @@ class SideConfig(Strict):
     colour: str | None = None
     main_effort: list[Location] = Field([], description="places the side's main effort drives towards; the AI "
                                          "holds elsewhere (doctrine ai.ru.main_effort_km, secondary_commit)")
+    supporting_efforts: list[list[Location]] = Field([], description="further axes, each a list of places taken "
+                                                     "one at a time; units near them attack at the full share too")
 
 
 class Sides(Strict):

@@ -86,6 +86,14 @@ class _Problems:
             return []
 
 
+def _effort_hexes(bad: _Problems, hexmap, places: list, where: str) -> np.ndarray:
+    """One hex per place of an axis of effort, in the scenario's order (a place named twice counts once)."""
+    hexes: list[int] = []
+    for j, loc in enumerate(places):
+        hexes += bad.hexes(hexmap, loc, f"{where}.{j}")[:1]
+    return np.array(list(dict.fromkeys(hexes)), dtype=np.int64)
+
+
 def populate(m: WargameModel) -> None:
     """Fill a fresh model from its scenario; raise ScenarioError listing every problem found."""
     sc, hm = m.scenario, m.map
@@ -144,12 +152,11 @@ def populate(m: WargameModel) -> None:
         m.supply_sources[side] = np.array(sorted(set(srcs)), dtype=np.int64)
 
     # each side's main effort: the hexes of the places its commander drives towards
-    m.main_effort = {}
-    for side in SIDES:
-        hexes = []
-        for j, loc in enumerate(getattr(sc.sides, side).main_effort):
-            hexes += bad.hexes(hm, loc, f"sides.{side}.main_effort.{j}")[:1]
-        m.main_effort[side] = np.array(list(dict.fromkeys(hexes)), dtype=np.int64)  # in the scenario's order
+    m.main_effort = {side: _effort_hexes(bad, hm, getattr(sc.sides, side).main_effort, f"sides.{side}.main_effort")
+                     for side in SIDES}
+    m.supporting_efforts = {side: [_effort_hexes(bad, hm, axis, f"sides.{side}.supporting_efforts.{i}")
+                                   for i, axis in enumerate(getattr(sc.sides, side).supporting_efforts)]
+                            for side in SIDES}
 
     # objectives
     for i, ob in enumerate(sc.objectives):

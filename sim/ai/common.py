@@ -83,19 +83,28 @@ def infiltration_size(m, unit: Unit, wanted: float) -> float | None:
     return float(n) if n >= 1 else None
 
 
-def main_effort_km(m, side: str, depth: int = 1) -> np.ndarray:
-    """Distance in km from each hex to the side's current main-effort objectives (inf if it has none).
+def main_effort_km(m, side: str, depth: int = 1, supporting_scale: float = 1.0) -> np.ndarray:
+    """Distance in km from each hex to the side's current objectives on its axes of effort (inf if it has none).
 
-    The scenario lists the main effort's places in the order the side means to take them; the current ones are
-    the first ``depth`` the side does not yet hold, so the effort moves on as each falls (the last one stays once
-    all are held).
+    The scenario lists each axis's places in the order the side means to take them; the current ones are the
+    first the side does not yet hold, so an axis moves on as each falls (its last place stays once all are held).
+    The main effort pursues ``depth`` places at once, each supporting effort one; distances to a supporting
+    effort's objective count ``supporting_scale`` times, so a narrower sector can be read with the same yardstick.
     """
-    hexes = getattr(m, "main_effort", {}).get(side, ())
-    if len(hexes) == 0:
-        return np.full(m.map.n, np.inf)
     own = m.own_share(side)
-    targets = [int(h) for h in hexes if own[h] < m.p.control.contested_high][:max(1, depth)] or [int(hexes[-1])]
-    return np.min([m.map.distances_from(h) for h in targets], axis=0) * m.map.spec.hex_km
+    hi = m.p.control.contested_high
+
+    def current(axis: np.ndarray, k: int) -> list[int]:
+        return [int(h) for h in axis if own[h] < hi][:max(1, k)] or [int(axis[-1])]
+
+    main = getattr(m, "main_effort", {}).get(side, ())
+    steps = [m.map.distances_from(h) for h in (current(main, depth) if len(main) else ())]
+    for axis in getattr(m, "supporting_efforts", {}).get(side, ()):
+        if len(axis):
+            steps.append(m.map.distances_from(current(axis, 1)[0]) * supporting_scale)
+    if not steps:
+        return np.full(m.map.n, np.inf)
+    return np.min(steps, axis=0) * m.map.spec.hex_km
 
 
 def ring_hexes(m, hid: int, radius: int) -> np.ndarray:

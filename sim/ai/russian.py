@@ -91,7 +91,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     enough = m.p.infiltration.flip_ratio * v.enemy_garrison + p.mass_per_hex
     planned = m.presence[v.s].copy()
     # outside the main effort, units only hold the enemy in place with a smaller share
-    effort_km = main_effort_km(m, "ru", int(p.main_effort_depth))
+    effort_km = main_effort_km(m, "ru", int(p.main_effort_depth), p.main_effort_km / max(p.supporting_effort_km, 1e-9))
     secondary = np.isfinite(effort_km).any()
     scores = _target_scores(m, v, p, effort_km)
     for u in active:

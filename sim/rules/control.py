@@ -93,6 +93,42 @@ def resolve(m: WargameModel) -> None:
     m.flip_count[active] = np.where(flip_now, 0, fc)
     m.control[active] = c1
     _log_changes(m, active, c0, c1, a, b, flip_now)
+    _abandoned_ground(m, s_ru, s_ua, frozen)
+
+
+def _abandoned_ground(m: WargameModel, s_ru: np.ndarray, s_ua: np.ndarray, frozen: np.ndarray | None) -> None:
+    """Empty ground inside a pocket passes to the side around it, from the edge inwards.
+
+    Nobody holds it and its holder cannot reach it, so the enemy walks in unopposed (Avdiivka, Vuhledar: once
+    the defenders leave a cut-off salient, it is reported taken within days). Without this, an abandoned pocket
+    would stay its holder's for ever, since the presence rule only moves control where someone stands.
+    """
+    p = m.p.control
+    rate = min(1.0, p.vacuum_rate * m.turn_days / 7.0 * m.p.infiltration.kappa_hex_km / m.map.spec.hex_km)
+    if rate <= 0:
+        return
+    hi, lo = p.contested_high, 1.0 - p.contested_high
+    empty = (s_ru < 0.5) & (s_ua < 0.5)
+    if frozen is not None:
+        empty &= ~frozen
+    for s, toward in ((1, 1.0), (0, -1.0)):  # Ukrainian pockets go to Russia, Russian ones to Ukraine
+        enemy_held = m.own_share("ru" if s == 1 else "ua") >= hi
+        edge = (np.append(enemy_held, False)[m.map.nbr]).any(axis=1)
+        holder_side = m.control < 0.5 if s == 1 else m.control >= 0.5
+        hexes = np.flatnonzero(empty & holder_side & (m.pocket[s] >= 0) & edge)
+        if hexes.size == 0:
+            continue
+        c0 = m.control[hexes].copy()
+        c1 = np.clip(c0 + toward * rate, 0.0, 1.0)
+        c1 = np.where(c1 >= hi, 1.0, np.where(c1 <= lo, 0.0, c1))  # nobody is left to hold the grey zone
+        m.control[hexes] = c1
+        m.flip_count[hexes] = 0
+        for h, before, after in zip(hexes.tolist(), c0.tolist(), c1.tolist(), strict=True):
+            m.emit("control", "flip" if after in (0.0, 1.0) else "control", "ru" if s == 1 else "ua", h,
+                   "{place}: control {c0:.2f} -> {c1:.2f} towards {toward}: nobody holds it and it is cut off "
+                   "from {holder} supply, so the enemy walks in from the next hex.",
+                   place=m.hex_label(h), c0=before, c1=after, toward="Russia" if s == 1 else "Ukraine",
+                   holder="Ukrainian" if s == 1 else "Russian")
 
 
 def _state(c: float, lo: float, hi: float) -> str:
