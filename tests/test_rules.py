@@ -534,6 +534,46 @@ def test_closed_ring_makes_a_pocket(make_model):
     assert supply.corridor_width(m, "ua", np.array([h])) == 0
 
 
+def _abandoned_pocket(make_model, rate: float, units=()):
+    """Operational scale (the weekly step is vacuum_rate itself): Russia holds all but a pocket of radius 2."""
+    m = make_model(base="operational", units=[unit("far", "ua_infantry_battalion", 2, 2), *units],
+                   params={**NO_GAPS, **PINNED, "control.vacuum_rate": rate})
+    centre = hexid(m, 20, 45)
+    m.control[m.map.distances_from(centre) >= 3] = 1.0
+    refresh(m)
+    supply.resolve(m)  # finds the pocket, as the turn before would have
+    rings = {r: np.flatnonzero(m.map.distances_from(centre) == r) for r in (0, 1, 2)}
+    assert (m.pocket[1][np.concatenate(list(rings.values()))] >= 0).all()
+    return m, rings
+
+
+def test_an_empty_pocket_passes_to_the_side_around_it_from_the_edge_inwards(make_model):
+    m, rings = _abandoned_pocket(make_model, rate=0.5)
+    control.resolve(m)
+    assert m.control[rings[2]] == pytest.approx(0.5)  # next to Russian-held ground: half way in one week
+    assert (m.control[rings[1]] == 0.0).all() and m.control[rings[0]] == 0.0  # not yet reached
+    control.resolve(m)
+    assert (m.control[rings[2]] == 1.0).all()  # 1.0 from 0.5: nobody is there to hold a grey zone
+    assert (m.control[rings[1]] == 0.0).all()  # the edge moves only once the ring outside is held
+    control.resolve(m)
+    assert m.control[rings[1]] == pytest.approx(0.5) and m.control[rings[0]] == 0.0
+    assert any("cut off from Ukrainian supply" in e.text for e in m.events if e.hex in set(rings[2].tolist()))
+
+
+def test_a_manned_pocket_is_not_abandoned(make_model):
+    m, rings = _abandoned_pocket(make_model, rate=1.0, units=[unit("held", "ua_infantry_battalion", 20, 45)])
+    for _ in range(3):
+        control.resolve(m)
+    assert (m.control[rings[2]] == 1.0).all()  # empty ground goes
+    assert (m.control[rings[1]] == 0.0).all() and m.control[rings[0]] == 0.0  # the battalion and its neighbours stay
+
+
+def test_abandoned_ground_rule_off(make_model):
+    m, rings = _abandoned_pocket(make_model, rate=0.0)
+    control.resolve(m)
+    assert (m.control[np.concatenate(list(rings.values()))] == 0.0).all()
+
+
 def test_corridor_width_is_a_minimum_cut(make_model):
     m, h = _supply_model(make_model)
     gap1 = hexid(m, 53, 10)

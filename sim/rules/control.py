@@ -66,8 +66,15 @@ def resolve(m: WargameModel) -> None:
                                               | ((s_ru > 0.5) & (m.control < hi)) | ((s_ua > 0.5) & (m.control > lo))))
     if frozen is not None:
         active = active[~frozen[active]]
-    if active.size == 0:
-        return
+    if active.size:
+        _shift(m, active, s_ru, s_ua, km)
+    _abandoned_ground(m, s_ru, s_ua, frozen)
+
+
+def _shift(m: WargameModel, active: np.ndarray, s_ru: np.ndarray, s_ua: np.ndarray, km: float) -> None:
+    """Move control in the hexes where someone stands, by the balance of strength there (the module's rule)."""
+    p = m.p
+    hi, lo = p.control.contested_high, 1.0 - p.control.contested_high
     c0 = m.control[active].copy()
     ru_holds = c0 >= 0.5
     w_ru = np.where(ru_holds, p.infiltration.theta, 1.0)
@@ -93,7 +100,6 @@ def resolve(m: WargameModel) -> None:
     m.flip_count[active] = np.where(flip_now, 0, fc)
     m.control[active] = c1
     _log_changes(m, active, c0, c1, a, b, flip_now)
-    _abandoned_ground(m, s_ru, s_ua, frozen)
 
 
 def _abandoned_ground(m: WargameModel, s_ru: np.ndarray, s_ua: np.ndarray, frozen: np.ndarray | None) -> None:
@@ -114,8 +120,8 @@ def _abandoned_ground(m: WargameModel, s_ru: np.ndarray, s_ua: np.ndarray, froze
     for s, toward in ((1, 1.0), (0, -1.0)):  # Ukrainian pockets go to Russia, Russian ones to Ukraine
         enemy_held = m.own_share("ru" if s == 1 else "ua") >= hi
         edge = (np.append(enemy_held, False)[m.map.nbr]).any(axis=1)
-        holder_side = m.control < 0.5 if s == 1 else m.control >= 0.5
-        hexes = np.flatnonzero(empty & holder_side & (m.pocket[s] >= 0) & edge)
+        not_yet_enemy = m.control < hi if s == 1 else m.control > lo
+        hexes = np.flatnonzero(empty & not_yet_enemy & (m.pocket[s] >= 0) & edge)
         if hexes.size == 0:
             continue
         c0 = m.control[hexes].copy()
