@@ -139,6 +139,28 @@ def test_the_main_effort_moves_on_when_its_objective_is_held(make_model):
     assert main_effort_km(m, "ru", depth=2)[first] > 0.0  # the held one is no longer pursued
 
 
+def test_a_supporting_effort_counts_on_its_own_narrower_yardstick(make_model):
+    from sim.ai.common import main_effort_km
+
+    m = _main_effort_model(make_model, [unit("ru", "ru_assault_group", 50, 10)])
+    axis = [hexid(m, 40, 50), hexid(m, 30, 50)]
+    m.supporting_efforts = {"ru": [np.array(axis)], "ua": []}
+    here = hexid(m, 40, 44)  # 6 hexes (3 km) from the axis's first place, much farther from the main effort's
+    assert main_effort_km(m, "ru")[axis[0]] == 0.0 and main_effort_km(m, "ru")[hexid(m, 30, 10)] == 0.0
+    assert main_effort_km(m, "ru")[here] == pytest.approx(3.0)
+    assert main_effort_km(m, "ru", supporting_scale=2.0)[here] == pytest.approx(6.0)  # counts double
+    m.control[axis[0]] = 1.0  # taken: the axis moves on to its next place
+    assert main_effort_km(m, "ru")[axis[1]] == 0.0 and main_effort_km(m, "ru")[axis[0]] > 0.0
+
+
+def test_units_near_a_supporting_effort_attack_at_the_full_share(make_model):
+    m = _main_effort_model(make_model, [unit("far", "ru_assault_group", 45, 50, personnel=100)],
+                           **{"ai.ru.supporting_effort_km": 5.0})
+    m.supporting_efforts = {"ru": [np.array([hexid(m, 40, 50)])], "ua": []}  # 2.5 km west of the unit
+    sent = {o.unit: o.personnel for o, _ in russian_orders(m) if isinstance(o, Infiltrate)}
+    assert sent["far"] == round(100 * m.p.ai.ru.commit_share)  # without the axis it sent a quarter of this
+
+
 def test_groups_spread_over_targets_instead_of_piling_into_one(make_model):
     units = [unit(f"g{i}", "ru_assault_group", 45, 20 + i, personnel=400) for i in range(4)]
     targets = {}

@@ -91,6 +91,8 @@ def test_scenario_shapes():
     assert {"Kostiantynivka", "Druzhkivka", "Kramatorsk", "Sloviansk"} <= {o.name for o in belt.objectives}
     assert any(f.level == 3 for f in belt.fortifications) and any(f.level == 2 and f.line for f in belt.fortifications)
     assert {r.side for r in axis.replacements} == {"ru", "ua"}
+    assert axis.sides.ru.main_effort[:2] == ["Novohrodivka", "Selydove"]
+    assert axis.sides.ru.supporting_efforts == [["Vuhledar", "Velyka Novosilka"]]  # notes §1.10: the southern axis
 
 
 @pytest.mark.parametrize("sid", IDS)
