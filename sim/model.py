@@ -227,7 +227,8 @@ class WargameModel(mesa.Model):
         if not self.pending[side]:
             return None
         order = self.pending[side].pop()
-        self._busy.difference_update(order.units)
+        still = {uid for o in self.pending[side] for uid in o.units}  # a unit may have sent groups to several hexes
+        self._busy.difference_update(set(order.units) - still)
         return order
 
     def ordered_units(self, side: str | None = None) -> set[str]:

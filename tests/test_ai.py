@@ -99,6 +99,15 @@ def test_a_random_player_loses_clearly_to_each_ai(random_side):
 
 
 # ---------------------------------------------------------------------------------------------------- main effort
+def _sent_by_unit(orders) -> dict[str, float]:
+    """Infiltrators each unit sends this turn, over all its targets."""
+    sent: dict[str, float] = {}
+    for o, _ in orders:
+        if isinstance(o, Infiltrate):
+            sent[o.unit] = sent.get(o.unit, 0.0) + o.personnel
+    return sent
+
+
 def _main_effort_model(make_model, units, **params):
     """Tactical map, Russia east of column 45; the main effort's objective is the hex (30, 10), far to the west."""
     m = make_model(front_col=45, units=units, params={"gap.g0": 0.0, "ai.ru.main_effort_km": 10.0,
@@ -112,7 +121,7 @@ def test_units_outside_the_main_effort_send_the_secondary_share(make_model):
     # (45, 10) is 7.5 km from the objective (inside 10 km), (45, 50) about 22 km away (outside)
     m = _main_effort_model(make_model, [unit("near", "ru_assault_group", 45, 10, personnel=100),
                                         unit("far", "ru_assault_group", 45, 50, personnel=100)])
-    sent = {o.unit: o.personnel for o, _ in russian_orders(m) if isinstance(o, Infiltrate)}
+    sent = _sent_by_unit(russian_orders(m))
     share = m.p.ai.ru.commit_share
     assert sent["near"] == round(100 * share)
     assert sent["far"] == round(100 * share * 0.25)
@@ -139,6 +148,18 @@ def test_the_main_effort_moves_on_when_its_objective_is_held(make_model):
     assert main_effort_km(m, "ru", depth=2)[first] > 0.0  # the held one is no longer pursued
 
 
+def test_a_unit_shares_its_infiltrators_among_several_targets(make_model):
+    for most in (1, 3):
+        m = _main_effort_model(make_model, [unit("ru", "ru_assault_group", 45, 10, personnel=100)],
+                               **{"ai.ru.targets_per_unit": most, "ai.ru.min_send": 5.0})
+        m.main_effort = {"ru": np.array([], dtype=np.int64), "ua": np.array([], dtype=np.int64)}
+        orders = [o for o, _ in russian_orders(m) if isinstance(o, Infiltrate)]
+        # nobody holds the ground ahead, so a target needs only min_send and the last one gets the rest
+        assert sorted(o.personnel for o in orders) == ([30.0] if most == 1 else [5.0, 5.0, 20.0])
+        assert len({o.target for o in orders}) == most
+        assert all(m.try_issue(o) is None for o in orders)  # and the rules accept them all
+
+
 def test_a_supporting_effort_counts_on_its_own_narrower_yardstick(make_model):
     from sim.ai.common import main_effort_km
 
@@ -157,7 +178,7 @@ def test_units_near_a_supporting_effort_attack_at_the_full_share(make_model):
     m = _main_effort_model(make_model, [unit("far", "ru_assault_group", 45, 50, personnel=100)],
                            **{"ai.ru.supporting_effort_km": 5.0})
     m.supporting_efforts = {"ru": [np.array([hexid(m, 40, 50)])], "ua": []}  # 2.5 km west of the unit
-    sent = {o.unit: o.personnel for o, _ in russian_orders(m) if isinstance(o, Infiltrate)}
+    sent = _sent_by_unit(russian_orders(m))
     assert sent["far"] == round(100 * m.p.ai.ru.commit_share)  # without the axis it sent a quarter of this
 
 

@@ -782,6 +782,29 @@ def test_unit_ordered_twice(legal_model):
     assert m.try_issue(Reserve("sq")) is None
 
 
+def test_one_unit_may_infiltrate_several_hexes_within_its_cap(legal_model):
+    m = legal_model
+    ra = m.units["ra"]
+    ra.status.personnel = 40.0  # 14 may go in a turn
+    cap = ra.personnel * P.infiltration.max_commit_share
+    a, b = hexid(m, 45, 10), hexid(m, 45, 11)
+    assert m.try_issue(Infiltrate("ra", a, personnel=2.0)) is None
+    assert "already has an order" in m.try_issue(Infiltrate("ra", a, personnel=1.0))  # the same hex twice
+    assert "less 2 already sent" in m.try_issue(Infiltrate("ra", b, personnel=cap - 1.0))  # over the cap in all
+    assert m.try_issue(Infiltrate("ra", b, personnel=cap - 2.0)) is None  # exactly the rest fits
+    assert "already has an order" in m.try_issue(Reserve("ra"))  # any other order is still one to a unit
+    m.undo("ru")
+    assert "ra" in m.ordered_units() and m.ordered_units("ru") == {"ra"}  # the first infiltration still stands
+    m.undo("ru")
+    assert "ra" not in m.ordered_units()
+    before = ra.personnel
+    for target, n in ((a, 2.0), (b, 3.0)):
+        assert m.try_issue(Infiltrate("ra", target, personnel=n)) is None
+    m.end_turn()
+    crossed = {e.hex for e in m.events if e.phase == "infiltration" and e.data.get("unit") == ra.name}
+    assert {a, b} <= crossed and ra.personnel <= before - 5.0 + 1e-9  # both groups left the unit
+
+
 def test_legal_orders_accepted(legal_model):
     m = legal_model
     assert m.try_issue(Move("sq", hexid(m, 43, 10))) is None

@@ -40,6 +40,34 @@ def _towards_main_effort(m, v: View, unit, effort_km: np.ndarray) -> int | None:
     return int(h[np.lexsort((h, reach.dist[h], effort_km[h]))[0]])
 
 
+def _spread_groups(m, p, v: View, near: np.ndarray, dist: np.ndarray, scores: np.ndarray, planned: np.ndarray,
+                   enough: np.ndarray, budget: float) -> list[tuple[int, float]]:
+    """Share one unit's infiltrators among its best targets: each gets what it takes to outnumber its garrison
+    (``send_margin`` x flip ratio x garrison, less what is already on its way, at least ``min_send``), best first,
+    up to ``targets_per_unit`` targets; whatever is left goes to the last one. Updates ``planned``."""
+    out: list[tuple[int, float]] = []
+    taken = np.zeros(near.size, dtype=bool)
+    left = budget
+    for k in range(max(1, int(p.targets_per_unit))):
+        value = scores[near] / np.maximum(dist, 1) / (1.0 + planned[near] / enough[near])
+        value[taken] = 0.0
+        i = int(np.argmax(value))
+        if value[i] <= 0:
+            break  # only cities not yet surrounded, or nothing, within reach
+        taken[i] = True
+        h = int(near[i])
+        need = p.send_margin * m.p.infiltration.flip_ratio * v.enemy_garrison[h] - planned[h]
+        n = float(round(min(left, max(p.min_send, need))))
+        if k == int(p.targets_per_unit) - 1 or left - n < p.min_send:
+            n = left  # the last target, or too few left for another: all of the rest go here
+        planned[h] += n
+        out.append((h, n))
+        left -= n
+        if left < 1:
+            break
+    return out
+
+
 def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     p = m.p.ai.ru
     v = View(m, "ru")
@@ -102,20 +130,16 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         near, dist = near[keep], dist[keep]
         if near.size == 0:
             continue
-        value = scores[near] / np.maximum(dist, 1) / (1.0 + planned[near] / enough[near])
-        if value.max() <= 0:
-            continue  # only cities not yet surrounded within reach
-        h = int(near[np.argmax(value)])
         share = p.commit_share
         if secondary and effort_km[u.hex] > p.main_effort_km:
             share *= p.secondary_commit
-        n = infiltration_size(m, u, max(1.0, u.personnel * share * min(skill, 1.2)))
-        if n is None:
+        budget = infiltration_size(m, u, max(1.0, u.personnel * share * min(skill, 1.2)))
+        if budget is None:
             continue  # a remnant too small to send anyone
-        planned[h] += n
-        out.append((Infiltrate(u.uid, h, personnel=n),
-                    f"{u.name} infiltrates {m.hex_label(h)}: garrison there ~{v.enemy_garrison[h]:.0f}, "
-                    f"Ukrainian drone coverage {m.isr[v.e, h]:.2f}, control {m.control[h]:.2f}"))
+        for h, n in _spread_groups(m, p, v, near, dist, scores, planned, enough, budget):
+            out.append((Infiltrate(u.uid, h, personnel=n),
+                        f"{u.name} infiltrates {m.hex_label(h)}: garrison there ~{v.enemy_garrison[h]:.0f}, "
+                        f"Ukrainian drone coverage {m.isr[v.e, h]:.2f}, control {m.control[h]:.2f}"))
     # feed the rear forward; drones just behind the line; fires in range of the front
     km = m.map.spec.hex_km
     # one unit to a hex along the line, so the whole front is worked rather than a few crowded hexes

@@ -17,6 +17,7 @@ from sim.orders import (
     Strike,
     Withdraw,
 )
+from sim.rules.infiltration import committed
 from sim.rules.movement import reachable, withdrawal_target
 from sim.units import VEHICLES
 
@@ -33,6 +34,15 @@ def _hex_ok(m: WargameModel, hid, what: str) -> None:
         _refuse(f"{what} {hid!r} is not a hex on this map (0 to {m.map.n - 1})")
 
 
+def _another_infiltration(m: WargameModel, order: Order, unit) -> bool:
+    """A unit whose only orders this turn are infiltrations may send more groups to other hexes (notes §1.2:
+    detachments seep in at many points at once); the personnel check below keeps the total within the cap."""
+    if not isinstance(order, Infiltrate):
+        return False
+    mine = [o for o in m.pending[unit.side] if unit.uid in o.units]
+    return all(isinstance(o, Infiltrate) and o.unit == unit.uid and o.target != order.target for o in mine)
+
+
 def check(m: WargameModel, order: Order) -> None:
     """Raise IllegalOrder if ``order`` may not be given now."""
     if not isinstance(order, Order):
@@ -45,7 +55,7 @@ def check(m: WargameModel, order: Order) -> None:
             _refuse(f"no unit called {uid!r}")
         if not u.alive:
             _refuse(f"{u.name} has no one left")
-        if uid in busy:
+        if uid in busy and not _another_infiltration(m, order, u):
             _refuse(f"{u.name} already has an order this turn; undo it first")
         units.append(u)
     if len({u.side for u in units}) > 1:
@@ -75,9 +85,13 @@ def check(m: WargameModel, order: Order) -> None:
             _refuse(f"the target must be 1 to {max_d} hexes away ({m.p.infiltration.range_km:g} km); it is {d}")
         if m.own_share_at(unit.side, order.target) >= hi:
             _refuse(f"{m.hex_label(order.target)} is already held by your side")
-        if order.personnel is not None and not (1 <= order.personnel <= unit.personnel * m.p.infiltration.max_commit_share):
-            _refuse(f"commit between 1 and {unit.personnel * m.p.infiltration.max_commit_share:.0f} personnel "
-                    f"({m.p.infiltration.max_commit_share:.0%} of the unit)")
+        cap = unit.personnel * m.p.infiltration.max_commit_share
+        sent = sum(committed(m, o) for o in m.pending[unit.side] if isinstance(o, Infiltrate) and o.unit == unit.uid)
+        if order.personnel is not None and not (1 <= order.personnel <= cap - sent):
+            _refuse(f"commit between 1 and {cap - sent:.0f} personnel ({m.p.infiltration.max_commit_share:.0%} of the "
+                    f"unit in a turn{f', less {sent:.0f} already sent' if sent else ''})")
+        if order.personnel is None and sent and committed(m, order) > cap - sent:
+            _refuse(f"{unit.name} has only {max(cap - sent, 0):.0f} more personnel to send this turn; give a number")
         if order.group_size is not None and not (1 <= order.group_size <= 12):
             _refuse("group size must be 1 to 12")
         if order.vehicle is not None and order.vehicle not in VEHICLES:
