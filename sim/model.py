@@ -211,7 +211,7 @@ class WargameModel(mesa.Model):
         legality.check(self, order)
         side = self.units[order.unit].side
         self.pending[side].append(order)
-        self._busy.update(order.units)
+        self._busy.update(order.busy)
         return order
 
     def try_issue(self, order: Order) -> str | None:
@@ -227,15 +227,15 @@ class WargameModel(mesa.Model):
         if not self.pending[side]:
             return None
         order = self.pending[side].pop()
-        still = {uid for o in self.pending[side] for uid in o.units}  # a unit may have sent groups to several hexes
-        self._busy.difference_update(set(order.units) - still)
+        still = {uid for o in self.pending[side] for uid in o.busy}  # a unit may have sent groups to several hexes
+        self._busy.difference_update(set(order.busy) - still)
         return order
 
     def ordered_units(self, side: str | None = None) -> set[str]:
         """Units that already have an order this turn (of one side, or of both)."""
         if side is None:
             return self._busy
-        return {uid for o in self.pending[side] for uid in o.units}
+        return {uid for o in self.pending[side] for uid in o.busy}
 
     # ------------------------------------------------------------------ the turn
     def end_turn(self) -> list[Event]:

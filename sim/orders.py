@@ -23,6 +23,11 @@ class Order:
     def units(self) -> tuple[str, ...]:
         return (self.unit,)
 
+    @property
+    def busy(self) -> tuple[str, ...]:
+        """Units this order takes up for the turn: its own, and any it calls on (a rotation's relief)."""
+        return self.units
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for key, value in data.items():
@@ -88,6 +93,10 @@ class Rotate(Order):
 
     kind: ClassVar[str] = "rotate"
     relief: str | None = None
+
+    @property
+    def busy(self) -> tuple[str, ...]:
+        return (self.unit,) if self.relief is None else (self.unit, self.relief)
 
 
 @dataclass(frozen=True)

@@ -782,6 +782,17 @@ def test_unit_ordered_twice(legal_model):
     assert m.try_issue(Reserve("sq")) is None
 
 
+def test_a_reserve_relieves_one_unit_a_turn(make_model):
+    units = [unit("a", "ua_squad", 44, 10), unit("b", "ua_squad", 44, 11),
+             unit("res", "ua_assault_squad", 42, 10, reserve=True)]
+    m = make_model(front_col=47, units=units, params=NO_GAPS)
+    assert m.try_issue(Rotate("a", relief="res")) is None
+    assert "already has an order" in m.try_issue(Rotate("b", relief="res"))  # it cannot be in two places
+    assert "already has an order" in m.try_issue(Commit("res", hexid(m, 41, 10)))
+    m.undo("ua")
+    assert m.try_issue(Rotate("b", relief="res")) is None
+
+
 def test_one_unit_may_infiltrate_several_hexes_within_its_cap(legal_model):
     m = legal_model
     ra = m.units["ra"]

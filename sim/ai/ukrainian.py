@@ -63,7 +63,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
 
     def give(order: Order, reason: str) -> None:
         out.append((order, reason))
-        used.update(order.units)
+        used.update(order.busy)
 
     for u in sorted(v.front_units(), key=lambda u: u.uid):
         if u.status.in_reserve:
