@@ -128,7 +128,7 @@ class WargameModel(mesa.Model):
 
     def side_units(self, side: str, role: str | None = None) -> list[Unit]:
         """The side's living units (of one role if given), in the order they joined the game."""
-        return [u for u in self._roster(side, role) if u.alive]
+        return [u for u in self._roster(side, role) if u.status.personnel >= 1.0]  # u.alive, asked ~70 times a turn
 
     def _roster(self, side: str, role: str | None) -> list[Unit]:
         """Every unit of a side and role, dead or alive: rules and AI ask for these lists dozens of times a turn.
@@ -165,9 +165,16 @@ class WargameModel(mesa.Model):
         if not units:
             return np.zeros(self.map.n)
         hexes = np.fromiter((u.hex for u in units), dtype=np.int64, count=len(units))
-        weight = np.fromiter((u.personnel * (0.5 if u.status.in_reserve else 1.0) for u in units), dtype=float,
-                             count=len(units))
+        weight = np.fromiter(map(_holding_weight, units), dtype=float, count=len(units))
         return np.bincount(hexes, weights=weight, minlength=self.map.n)
+
+    def manoeuvre_personnel_at(self, side: str, hid: int) -> float:
+        """``manoeuvre_personnel(side)[hid]`` without the whole map: added in the same order, so bit for bit equal."""
+        total = 0.0
+        for u in self.side_units(side, "manoeuvre"):
+            if u.hex == hid:
+                total += _holding_weight(u)
+        return total
 
     def orders_as_data(self) -> list[list[dict]]:
         """Every resolved turn's orders as plain dicts, for saves and replays."""
@@ -275,6 +282,11 @@ class WargameModel(mesa.Model):
                 for o in c(self):
                     self.try_issue(o)
             self.end_turn()
+
+
+def _holding_weight(u: Unit) -> float:
+    """A manoeuvre unit's weight in the hex it holds: its personnel, half in reserve."""
+    return u.status.personnel * (0.5 if u.status.in_reserve else 1.0)
 
 
 def _hex_names(hexmap: HexMap) -> dict[int, str]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.orders import Assault
-from sim.rules.infiltration import manned
+from sim.rules.infiltration import manned_at
 from sim.units import SUPPLY_STATES, Unit, other
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def _defence(m: WargameModel, dside: str, t: int, w: dict, cache: dict | None) -
     defs = defenders(m, dside, t, cache)
     base_def = sum(unit_power(m, u) * share for u, share in defs)
     base_def += m.presence[d, t] * p.control.extra.presence_quality
-    is_manned = bool(_memo(cache, ("manned", dside), lambda: manned(m, dside))[t])
+    is_manned = manned_at(m, dside, t)  # once per target: _defence is itself remembered in the AI's cache
     level = int(m.fort[t]) if is_manned else 0
     posture = p.assault.posture[level]
     fmult = p.fortification.multiplier[level]

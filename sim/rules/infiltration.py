@@ -38,9 +38,18 @@ def concealment(m: WargameModel, side_defending: str) -> np.ndarray:
 
 def manned(m: WargameModel, side: str) -> np.ndarray:
     """Hexes whose fortifications count for ``side``: its garrison meets the manning threshold."""
-    need = m.p.fortification.manning_per_km * m.map.spec.hex_km
     s = 0 if side == "ru" else 1
-    return (m.manoeuvre_personnel(side) + m.presence[s]) * m.gap[s] >= need
+    return (m.manoeuvre_personnel(side) + m.presence[s]) * m.gap[s] >= _manning_need(m)
+
+
+def manned_at(m: WargameModel, side: str, hid: int) -> bool:
+    """``manned(m, side)[hid]``, for one hex: an assault's defence asks about its target alone."""
+    s = 0 if side == "ru" else 1
+    return bool((m.manoeuvre_personnel_at(side, hid) + m.presence[s, hid]) * m.gap[s, hid] >= _manning_need(m))
+
+
+def _manning_need(m: WargameModel) -> float:
+    return m.p.fortification.manning_per_km * m.map.spec.hex_km
 
 
 def detection_probability(eta: float, isr: float, visibility: float, cn: float, vehicle: str, group: int,

@@ -17,7 +17,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
-from sim.rules.graph import hex_steps_to, links, movement_graph
+from sim.rules.graph import hex_steps_to, links, movement_graph, neighbour_any
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
@@ -50,12 +50,7 @@ def _context(m: WargameModel, side: str) -> dict:
     enemy_share = m.own_share(enemy)
     enemy_troops = m.manoeuvre_personnel(enemy) + m.presence[0 if enemy == "ru" else 1]
     enemy_held = (enemy_share >= p.control.contested_high) & (enemy_troops > 0)
-    zoc = np.append(enemy_held, False)[m.map.nbr].any(axis=1)
-    ctx = {
-        "closed": enemy_share > p.movement.enemy_control_limit,
-        "zoc": zoc,
-        "terrain_cost": np.asarray(p.terrain.move_cost)[m.map.terrain],
-    }
+    ctx = {"closed": enemy_share > p.movement.enemy_control_limit, "zoc": neighbour_any(m.map, enemy_held)}
     cache[side] = ctx
     return ctx
 
@@ -134,23 +129,21 @@ def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
     key = ("graph", mobility, bool(m.weather.get("mud")))
     if key in ctx:
         return ctx[key]
-    hm = m.map
-    lk = links(hm)
     mud = 1.0
     if m.weather.get("mud"):
         p = m.p
         mud = 1.0 / {"foot": p.weather.mud_foot, "wheeled": p.weather.mud_wheeled, "tracked": p.weather.mud_tracked}[mobility]
-    base = _link_base(m, lk)
-    cost = base["cost", mud] if ("cost", mud) in base else _base_cost(m, lk, base, mud)
+    base = _link_base(m, links(m.map))
+    cost = base["cost", mud] if ("cost", mud) in base else _base_cost(m, base, mud)
     if "closed_links" not in ctx:
-        ctx["closed_links"] = ctx["closed"][lk.dst]
+        ctx["closed_links"] = ctx["closed"][base["dst"]]
         ctx["through"] = np.where(ctx["zoc"], np.inf, 1e-12)
     closed = ctx["closed_links"]
     if mobility != "foot":
-        closed = closed | (base["off_road"] & (lk.river | m.obstacle.reshape(-1)[base["flat"]]))
-    weights = np.concatenate([cost, ctx["through"]])
-    weights[:cost.size][closed] = np.inf
-    graph = movement_graph(hm).with_weights(weights)
+        closed = closed | (base["off_road"] & (base["river"] | m.obstacle.reshape(-1)[base["flat"]]))
+    weights = np.concatenate([ctx["through"], cost])
+    weights[ctx["through"].size:][closed] = np.inf
+    graph = movement_graph(m.map).with_sorted_weights(weights)
     ctx[key] = graph
     return graph
 
@@ -158,24 +151,31 @@ def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
 def _link_base(m: WargameModel, lk) -> dict:
     """What step costs share across turns and sides: per-link arrays fixed by the map and the cost parameters.
 
-    Keyed by the links, terrain and parameters it was built from, so a test or inject that changes any of them
-    gets fresh arrays without having to know about this cache.
+    The arrays are in the movement graph's CSR order, so a turn's weights need no permutation: its first n
+    entries are the hexes' entry -> exit edges (rows 0 to n - 1 hold one each), then come the links, exit rows
+    n to 2n - 1. Keyed by the links, terrain and parameters it was built from, so a test or inject that changes
+    any of them gets fresh arrays without having to know about this cache.
     """
     p = m.p
     key = (m.map.terrain.tobytes(), m.map.spec.hex_km, tuple(p.terrain.move_cost), tuple(p.movement.road_factor))
     base = m.__dict__.get("_move_base")
     if base is None or base["links"] is not lk or base["key"] != key:
-        base = m._move_base = {"links": lk, "key": key, "off_road": lk.road == 0, "flat": lk.src * 6 + lk.k}
+        order = movement_graph(m.map).order
+        n = m.map.n
+        assert np.array_equal(order[:n], lk.src.size + np.arange(n)), "entry -> exit edges first, in hex order"
+        i = order[n:]  # the link in each later CSR slot
+        base = m._move_base = {"links": lk, "key": key, "dst": lk.dst[i], "road": lk.road[i], "river": lk.river[i],
+                               "off_road": lk.road[i] == 0, "flat": lk.src[i] * 6 + lk.k[i]}
     return base
 
 
-def _base_cost(m: WargameModel, lk, base: dict, mud: float) -> np.ndarray:
+def _base_cost(m: WargameModel, base: dict, mud: float) -> np.ndarray:
     """Step cost of every link before closures: terrain (slowed by ``mud``) off roads, the road's factor on them."""
     p, km = m.p, m.map.spec.hex_km
     off_road = base["off_road"]
     terrain_cost = np.asarray(p.terrain.move_cost)[m.map.terrain]
-    cost = np.where(off_road, km * terrain_cost[lk.dst] * mud, km * np.asarray(p.movement.road_factor)[lk.road])
-    cost = cost + np.where(off_road & lk.river, 0.5 * km, 0.0)
+    cost = np.where(off_road, km * terrain_cost[base["dst"]] * mud, km * np.asarray(p.movement.road_factor)[base["road"]])
+    cost = cost + np.where(off_road & base["river"], 0.5 * km, 0.0)
     base["cost", mud] = cost
     return cost
 

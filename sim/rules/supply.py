@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra, maximum_flow
+from scipy.sparse.csgraph import dijkstra, maximum_flow
 
-from sim.rules.graph import link_graph, links
+from sim.rules.graph import component_labels, link_graph, links
 from sim.units import SIDES, other
 
 if TYPE_CHECKING:
@@ -84,20 +84,12 @@ def _pocket_labels(hexmap, cut_off: np.ndarray) -> np.ndarray:
     """Component labels of the sorted hexes ``cut_off`` as numbered over the whole map.
 
     Labelling the whole map's graph, where every other hex is a component of its own, numbers components in the
-    order of their lowest hex; the same numbers come from the small graph of the cut-off hexes alone: a
-    component's label is its rank among the cut-off components plus the other hexes below its lowest hex.
+    order of their lowest hex; the same numbers come from the cut-off hexes alone: a component's label is its
+    rank among the cut-off components plus the other hexes below its lowest hex.
     """
-    k = cut_off.size
-    local = np.full(hexmap.n + 1, -1, dtype=np.int64)  # the extra slot maps off-map neighbours (-1) to -1
-    local[cut_off] = np.arange(k)
-    nb = local[hexmap.nbr[cut_off]]
-    rows = np.repeat(np.arange(k), 6)[nb.ravel() >= 0]
-    cols = nb.ravel()[nb.ravel() >= 0]
-    sub = csr_matrix((np.ones(rows.size), (rows, cols)), shape=(k, k))
-    n_comp, labels = connected_components(sub, directed=False)
-    first = np.full(n_comp, k, dtype=np.int64)
-    np.minimum.at(first, labels, np.arange(k))  # position in cut_off of each component's lowest hex
-    return (np.arange(n_comp) + cut_off[first] - first)[labels]
+    _, first, component = np.unique(component_labels(hexmap, cut_off), return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(first))  # first: position in cut_off of each component's lowest hex
+    return (rank + cut_off[first] - first)[component]
 
 
 def corridor_width(m: WargameModel, side: str, region: np.ndarray, ratio: np.ndarray | None = None) -> int:
