@@ -94,6 +94,12 @@ def committed(m: WargameModel, order: Infiltrate) -> float:
     return float(max(0.0, min(want, cap)))
 
 
+def left_to_send(m: WargameModel, unit) -> tuple[float, float]:
+    """(personnel already sent by the unit's infiltration orders this turn, personnel it may still send)."""
+    sent = sum(committed(m, o) for o in m.pending[unit.side] if isinstance(o, Infiltrate) and o.unit == unit.uid)
+    return sent, unit.personnel * m.p.infiltration.max_commit_share - sent
+
+
 def _night(m: WargameModel) -> float:
     return m.p.weather.night_factor if "night" in m.scenario.calendar.phases else 1.0
 

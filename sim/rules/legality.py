@@ -17,7 +17,7 @@ from sim.orders import (
     Strike,
     Withdraw,
 )
-from sim.rules.infiltration import committed
+from sim.rules.infiltration import committed, left_to_send
 from sim.rules.movement import reachable, withdrawal_target
 from sim.units import VEHICLES
 
@@ -85,13 +85,12 @@ def check(m: WargameModel, order: Order) -> None:
             _refuse(f"the target must be 1 to {max_d} hexes away ({m.p.infiltration.range_km:g} km); it is {d}")
         if m.own_share_at(unit.side, order.target) >= hi:
             _refuse(f"{m.hex_label(order.target)} is already held by your side")
-        cap = unit.personnel * m.p.infiltration.max_commit_share
-        sent = sum(committed(m, o) for o in m.pending[unit.side] if isinstance(o, Infiltrate) and o.unit == unit.uid)
-        if order.personnel is not None and not (1 <= order.personnel <= cap - sent):
-            _refuse(f"commit between 1 and {cap - sent:.0f} personnel ({m.p.infiltration.max_commit_share:.0%} of the "
+        sent, left = left_to_send(m, unit)
+        if order.personnel is not None and not (1 <= order.personnel <= left):
+            _refuse(f"commit between 1 and {left:.0f} personnel ({m.p.infiltration.max_commit_share:.0%} of the "
                     f"unit in a turn{f', less {sent:.0f} already sent' if sent else ''})")
-        if order.personnel is None and sent and committed(m, order) > cap - sent:
-            _refuse(f"{unit.name} has only {max(cap - sent, 0):.0f} more personnel to send this turn; give a number")
+        if order.personnel is None and sent and committed(m, order) > left:
+            _refuse(f"{unit.name} has only {max(left, 0):.0f} more personnel to send this turn; give a number")
         if order.group_size is not None and not (1 <= order.group_size <= 12):
             _refuse("group size must be 1 to 12")
         if order.vehicle is not None and order.vehicle not in VEHICLES:

@@ -181,11 +181,16 @@ class Game:
         u = self.unit()
         if u is None:
             return None
-        kinds = {"move": lambda: Move(u.uid, hid), "infiltrate": lambda: Infiltrate(u.uid, hid),
+        kinds = {"move": lambda: Move(u.uid, hid), "infiltrate": lambda: self._infiltration(u, hid),
                  "assault": lambda: Assault(u.uid, hid), "commit": lambda: Commit(u.uid, hid),
                  "strike": lambda: Strike(u.uid, hid), "interdict": lambda: Strike(u.uid, hid, "interdict"),
                  "withdraw": lambda: Withdraw(u.uid, hid)}
         return kinds[kind]()
+
+    def _infiltration(self, u: Unit, hid: int) -> Infiltrate:
+        """The usual share of the unit; once it has sent groups elsewhere this turn, all it may still send."""
+        sent, left = infil_rule.left_to_send(self.model, u)
+        return Infiltrate(u.uid, hid) if sent == 0 else Infiltrate(u.uid, hid, personnel=float(max(1, int(left))))
 
     def give(self, order: Order, confirmed: bool = False) -> bool:
         """Issue an order; assaults and infiltrations first show their odds and wait for a confirm."""
