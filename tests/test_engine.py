@@ -82,8 +82,10 @@ def _infiltration_survival(make_model, state: str, seeds: int = 15) -> float:
     units = [unit("ru", "assault_detachment", 31, 40), unit("ua", "ua_infantry_battalion", 28, 40),
              unit("uad", "ua_drone_unit", 27, 40)]
     out = []
+    # the sieve's strength is pinned (near the priors), so the case holds whatever the calibrated defaults are
+    sieve = {"infiltration.eta": 0.5, "isr.p_hit": 0.12}
     for seed in range(seeds):
-        m = make_model(base="operational", front_col=30, units=units, params=NO_GAPS, seed=seed)
+        m = make_model(base="operational", front_col=30, units=units, params={**NO_GAPS, **sieve}, seed=seed)
         set_weather(m, state)
         assert m.try_issue(Infiltrate("ru", hexid(m, 29, 40), personnel=120.0)) is None
         ev = next(e for e in m.end_turn() if e.kind == "infiltration")

@@ -92,7 +92,7 @@ def test_scenario_shapes():
     assert any(f.level == 3 for f in belt.fortifications) and any(f.level == 2 and f.line for f in belt.fortifications)
     assert {r.side for r in axis.replacements} == {"ru", "ua"}
     assert axis.sides.ru.main_effort[:2] == ["Novohrodivka", "Selydove"]
-    assert axis.sides.ru.supporting_efforts == [["Vuhledar", "Velyka Novosilka"]]  # notes §1.10: the southern axis
+    assert axis.sides.ru.supporting_efforts == [["Vuhledar", "Dachne (Kurakhove)", "Velyka Novosilka"]]  # notes §1.10
 
 
 @pytest.mark.parametrize("sid", IDS)

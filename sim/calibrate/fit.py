@@ -39,30 +39,29 @@ HELD = 0.8  # control at or above this counts as Russian-occupied (the game's ow
 # its held hexes plus half its grey ones (3,129 + 0.5 x 363 km2) give back DeepState's 3,311 km2 of that day.
 GREY_WEIGHT = 0.5
 # The parameters searched, with their intervals (inside each parameter's allowed range), in notes §5 order, then the
-# doctrine levers. Since units share their infiltrators among several targets (search (xii)), the ground a side can
-# take in a week no longer stops at one hex per unit, so the intervals are wider than the accepted ranges of the
-# searches before it (SEARCH_HISTORY in report.py), reaching further towards a stronger defence.
+# doctrine levers. Each interval is the accepted 5-95 % range of search (xii), the first with infiltrators shared
+# among several targets, widened to take in its fitted value (SEARCH_HISTORY in report.py).
 SEARCH_RANGES: dict[str, tuple[float, float]] = {
-    "infiltration.eta": (0.3, 1.5),
-    "isr.p_hit": (0.06, 0.4),
-    "infiltration.clear_eta": (0.15, 1.0),
-    "infiltration.kappa": (0.3, 1.0),
-    "infiltration.flip_ratio": (1.25, 3.0),
-    "infiltration.range_km": (3.0, 10.0),
-    "control.fort_weight": (0.0, 5.0),
-    "control.vacuum_rate": (0.1, 1.0),
-    "gap.g0": (0.002, 0.05),
-    "replacements.ua_scale": (0.4, 1.5),
-    "replacements.ru_scale": (0.5, 1.45),
-    "isr.sortie_growth_ua": (0.2, 1.5),
-    "ai.ru.main_effort_km": (10.0, 57.0),
-    "ai.ru.supporting_effort_km": (4.0, 30.0),
-    "ai.ru.secondary_commit": (0.02, 0.6),
-    "ai.ru.send_margin": (0.5, 3.0),
-    "ai.ru.objective_pull": (1.0, 5.0),
-    "ai.ru.city_ring": (0.05, 0.9),
-    "ai.ua.hold_cities_km": (0.5, 18.0),
-    "ai.ua.standoff_km": (1.0, 14.0),
+    "infiltration.eta": (0.5, 1.4),
+    "isr.p_hit": (0.06, 0.32),
+    "infiltration.clear_eta": (0.18, 0.8),
+    "infiltration.kappa": (0.5, 0.95),
+    "infiltration.flip_ratio": (1.35, 3.0),
+    "infiltration.range_km": (3.8, 9.8),
+    "control.fort_weight": (0.9, 4.6),
+    "control.vacuum_rate": (0.2, 0.97),
+    "gap.g0": (0.0075, 0.036),
+    "replacements.ua_scale": (0.45, 1.48),
+    "replacements.ru_scale": (0.58, 1.45),
+    "isr.sortie_growth_ua": (0.39, 1.3),
+    "ai.ru.main_effort_km": (11.0, 38.0),
+    "ai.ru.supporting_effort_km": (8.9, 25.5),
+    "ai.ru.secondary_commit": (0.12, 0.57),
+    "ai.ru.send_margin": (0.9, 2.7),
+    "ai.ru.objective_pull": (1.1, 4.7),
+    "ai.ru.city_ring": (0.1, 0.77),
+    "ai.ua.hold_cities_km": (1.3, 15.5),
+    "ai.ua.standoff_km": (1.7, 13.1),
 }
 KEY_TOWNS = ("Selydove", "Kurakhove")
 KEY_WEIGHT = 2.0
