@@ -119,3 +119,16 @@ def test_a_finished_stage_is_read_back_not_played_again(tmp_path, monkeypatch):
     other = fit.ObsTask("x.toml", 1, 0, 0, {"gap.g0": 0.02}, 3, (0, 0, 1, 1), ())
     with pytest.raises(AssertionError, match="played again"):
         fit.cached_run([other], 1, None, cache)
+
+
+def test_the_bar_picks_among_the_re_run_points():
+    def score(point, distance, coverage, selydove_months, kurakhove_months):
+        return fit.PointScore(point, {}, 24, distance, 0.0, 0.0, coverage, 0.0,
+                              town_errors={"Selydove": selydove_months, "Kurakhove": kurakhove_months})
+
+    close = score(1, 1.5, 0.56, 0.3, 0.5)  # smallest distance, both towns within four weeks (0.92 months)
+    wide = score(2, 1.7, 0.79, 0.5, 0.5)  # more weeks in the band, towns still within the bar
+    late = score(3, 1.6, 0.90, 0.2, 1.2)  # the most weeks in the band, but Kurakhove five weeks out
+    assert fit.pick([close, wide, late]) is wide
+    assert fit.pick([close, late]) is close
+    assert fit.pick([late]) is late  # with nobody meeting the towns' bar, coverage then distance decide

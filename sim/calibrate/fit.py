@@ -64,6 +64,8 @@ SEARCH_RANGES: dict[str, tuple[float, float]] = {
     "ai.ua.standoff_km": (1.7, 13.1),
 }
 KEY_TOWNS = ("Selydove", "Kurakhove")
+BAR_WEEKS = 4.0  # the bar: the key towns' median fall within four weeks of history
+BAR_COVERAGE = 0.8  # ... and the real area inside the simulated 5-95 % band on 80 % of weeks
 KEY_WEIGHT = 2.0
 TOWN_CAP_WEEKS = 13.0  # a town more than a quarter off counts as a quarter off, so one town cannot dominate
 WEEKS_PER_MONTH = 365.25 / 12 / 7
@@ -216,6 +218,16 @@ class PointScore:
     area_rmse: float
     median_fall_week: dict[str, float | None] = field(default_factory=dict)
     town_errors: dict[str, float] = field(default_factory=dict)
+
+
+def pick(refined: list[PointScore]) -> PointScore:
+    """The re-run point to adopt: the bar's own tests first (both key towns within BAR_WEEKS weeks of history, then
+    the share of weeks inside the band), the distance last. Every re-run point already fits about as well as the
+    search could tell; among them, what users ask of the model decides."""
+    def towns_ok(s: PointScore) -> bool:
+        return all(s.town_errors.get(t, np.inf) * WEEKS_PER_MONTH <= BAR_WEEKS for t in KEY_TOWNS)
+
+    return min(refined, key=lambda s: (not towns_ok(s), -s.coverage, s.distance, s.point))
 
 
 def real_fall_week(town: Town, start: dt.date, n_weeks: int) -> float | None:
@@ -396,7 +408,7 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
                                      stage("refine")))
     refined = [score_point(best[p].point, best[p].parameters, rres[p], window) for p in range(len(best))]
     # rounded as --apply writes them, so the final batch plays exactly the defaults it certifies
-    fitted = {k: float(f"{v:.3g}") for k, v in min(refined, key=lambda s: s.distance).parameters.items()}
+    fitted = {k: float(f"{v:.3g}") for k, v in pick(refined).parameters.items()}
     t_refine = time.perf_counter() - t0 - t_search
 
     # the bar: a fresh batch at the fitted values, seeded as `wargame batch --runs N --seed S` would be
