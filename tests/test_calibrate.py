@@ -110,12 +110,12 @@ def test_a_finished_stage_is_read_back_not_played_again(tmp_path, monkeypatch):
     task = fit.ObsTask("x.toml", 1, 0, 0, {"gap.g0": 0.01}, 3, (0, 0, 1, 1), ())
     monkeypatch.setattr(fit, "run_tasks", lambda tasks, workers, progress: [{"point": 0, "area": [1.0]}])
     cache = tmp_path / "stage-search.json"
-    first = fit.cached_run([task], 1, None, cache)
+    first = fit.cached_run([task], 1, None, cache)[0]
 
     def boom(*args):
         raise AssertionError("played again")
     monkeypatch.setattr(fit, "run_tasks", boom)
-    assert fit.cached_run([task], 1, None, cache) == first
+    assert fit.cached_run([task], 1, None, cache)[0] == first
     other = fit.ObsTask("x.toml", 1, 0, 0, {"gap.g0": 0.02}, 3, (0, 0, 1, 1), ())
     with pytest.raises(AssertionError, match="played again"):
         fit.cached_run([other], 1, None, cache)

@@ -175,14 +175,16 @@ def cached_run(tasks: list[ObsTask], workers: int, progress: Callable[[int, int]
         with contextlib.suppress(ValueError, OSError):
             data = json.loads(cache.read_text())
             if data.get("key") == key:
-                return data["results"]
+                return data["results"], data.get("seconds", 0.0)
+    t0 = time.perf_counter()
     results = run_tasks(tasks, workers, progress)
+    seconds = round(time.perf_counter() - t0, 1)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(cache.name + ".tmp")
-        tmp.write_text(json.dumps({"key": key, "results": results}))
+        tmp.write_text(json.dumps({"key": key, "results": results, "seconds": seconds}))
         tmp.replace(cache)
-    return results
+    return results, seconds
 
 
 def run_tasks(tasks: list[ObsTask], workers: int = 1, progress: Callable[[int, int], None] | None = None
@@ -382,7 +384,6 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
 
     ranges = dict(ranges or SEARCH_RANGES)
     window = window_for(targets, weeks=weeks)
-    t0 = time.perf_counter()
     plan = make_plan(SCENARIO, runs=runs, seed=seed, design="lhs",
                      ranges=[f"{n}={lo}:{hi}" for n, (lo, hi) in ranges.items()], samples=samples)
     log(f"search: {samples} points x {runs} runs over {window.turns} weekly turns ({window.start} to "
@@ -391,10 +392,10 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
         return None if cache is None else cache / f"stage-{name}.json"
 
     code = {"search": code_fingerprint()}
-    results = cached_run(tasks_for(plan, window, targets.box), workers, _progress(log, "search"), stage("search"))
+    results, t_search = cached_run(tasks_for(plan, window, targets.box), workers, _progress(log, "search"),
+                                   stage("search"))
     grouped = group_by_point(results)
     search = [score_point(p, plan.points[p], grouped[p], window) for p in range(len(plan.points))]
-    t_search = time.perf_counter() - t0
     accepted, acc_ranges = accepted_ranges(search, list(ranges))
 
     # re-run the best points with more seeds (the same seeds for each: common random numbers)
@@ -404,23 +405,23 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
     rplan = _with_points(rplan, [b.parameters for b in best])
     log(f"refine: {len(best)} points x {refine_runs} runs")
     code["refine"] = code_fingerprint()
-    rres = group_by_point(cached_run(tasks_for(rplan, window, targets.box), workers, _progress(log, "refine"),
-                                     stage("refine")))
+    rres, t_refine = cached_run(tasks_for(rplan, window, targets.box), workers, _progress(log, "refine"),
+                                stage("refine"))
+    rres = group_by_point(rres)
     refined = [score_point(best[p].point, best[p].parameters, rres[p], window) for p in range(len(best))]
     # rounded as --apply writes them, so the final batch plays exactly the defaults it certifies
     fitted = {k: float(f"{v:.3g}") for k, v in pick(refined).parameters.items()}
-    t_refine = time.perf_counter() - t0 - t_search
 
     # the bar: a fresh batch at the fitted values, seeded as `wargame batch --runs N --seed S` would be
     fplan = _with_points(make_plan(SCENARIO, runs=final_runs, seed=seed + 2), [fitted])
     log(f"final: {final_runs} runs at the fitted values")
     code["final"] = code_fingerprint()
-    fres = cached_run(tasks_for(fplan, window, targets.box), workers, _progress(log, "final"), stage("final"))
+    fres, t_final = cached_run(tasks_for(fplan, window, targets.box), workers, _progress(log, "final"),
+                               stage("final"))
     final = score_point(0, fitted, fres, window)
     budget = {"search_points": samples, "search_runs": runs, "refine_points": len(best), "refine_runs": refine_runs,
               "final_runs": final_runs, "workers": workers, "root_seed": seed, "turns": window.turns,
-              "seconds": {"search": round(t_search), "refine": round(t_refine),
-                          "final": round(time.perf_counter() - t0 - t_search - t_refine)},
+              "seconds": {"search": round(t_search), "refine": round(t_refine), "final": round(t_final)},
               "total_runs": samples * runs + len(best) * refine_runs + final_runs,
               "code": {**code, "end": code_fingerprint()},
               "priors": {n: parameter_specs()[n].default for n in ranges}}
