@@ -50,7 +50,7 @@ SEARCH_HISTORY = (
     "`ai.ru.supporting_effort_km`). (xi), 128 points over 19 parameters: 37 %, +9.0 and +11.3. Probing the model "
     "then showed why its advance was so even: each unit sent all its infiltrators to one hex a turn, so the "
     "ground taken in a week was set by the number of units at the front, whatever their strength, the weather or "
-    "the drones (three times the commitment, or drones blind all year, hardly changed the weekly gain). A unit now "
+    "the drones (a larger commitment, or drone visibility at 40 % all year, moved the area by under 1 %). A unit now "
     "shares its infiltrators among several hexes, each getting enough to outnumber its garrison "
     "(`ai.ru.targets_per_unit`, `send_margin`, `min_send`), and a reserve relieves only one unit a turn (it could "
     "relieve several, a bug). (xii), 128 points over 20 parameters with wider intervals: 65 %, +0.0 and +7.3; its "
