@@ -117,6 +117,16 @@ def test_csv_round_trip_and_mismatch(small, tmp_path):
     (tmp_path / "short.csv").write_text("\n".join(lines[:-1]) + "\n")
     with pytest.raises(ValueError, match="no control_ru row"):
         fl.read_control_csv(tmp_path / "short.csv", small)
+    header = [x for x in lines if x.startswith("#")]
+    body = [x for x in lines if not x.startswith("#")]
+    col, row, _ = body[-1].split(",")
+    for name, bad, message in (("off.csv", f"{small.width + 3},{row},0.5", "is outside map"),
+                               ("range.csv", f"{col},{row},1.5", "control_ru 1.5 at"),
+                               ("columns.csv", None, "expected columns col,row,control_ru")):
+        rows = [body[0].replace("control_ru", "ctrl")] + body[1:] if bad is None else [*body[:-1], bad]
+        (tmp_path / name).write_text("\n".join(header + rows) + "\n")
+        with pytest.raises(ValueError, match=message):
+            fl.read_control_csv(tmp_path / name, small)
 
 
 # ------------------------------------------------------------------ the real snapshot, read in place

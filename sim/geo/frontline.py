@@ -180,19 +180,25 @@ def read_control_csv(path: str | Path, hexmap: HexMap) -> np.ndarray:
     grid = f"{hexmap.width}x{hexmap.height}"
     if "grid" in header and header["grid"] != grid:
         raise ValueError(f"{path} is for a {header['grid']} grid, but map {hexmap.spec.name!r} is {grid}")
-    reader = csv.DictReader(rows)
-    if reader.fieldnames is None or not {"col", "row", "control_ru"} <= set(reader.fieldnames):
-        raise ValueError(f"{path}: expected columns col,row,control_ru, got {reader.fieldnames}")
+    reader = csv.reader(rows)
+    names = next(reader, None)
+    if names is None or not {"col", "row", "control_ru"} <= set(names):
+        raise ValueError(f"{path}: expected columns col,row,control_ru, got {names}")
+    records = list(reader)  # whole columns at once: every scenario start and every batch run reads one
+    at = {name: names.index(name) for name in ("col", "row", "control_ru")}
+    cols = np.array([int(r[at["col"]]) for r in records], dtype=np.int64)
+    rows_ = np.array([int(r[at["row"]]) for r in records], dtype=np.int64)
+    values = np.array([float(r[at["control_ru"]]) for r in records], dtype=float)
+    hids = hexmap.hex_id(cols, rows_)
+    if (hids < 0).any():
+        i = int(np.argmax(hids < 0))
+        raise ValueError(f"{path}: hex ({cols[i]}, {rows_[i]}) is outside map {hexmap.spec.name!r} ({grid})")
+    bad = ~((values >= 0.0) & (values <= 1.0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{path}: control_ru {values[i]} at ({cols[i]}, {rows_[i]}) is outside 0..1")
     out = np.full(hexmap.n, np.nan, np.float32)
-    for rec in reader:
-        col, row = int(rec["col"]), int(rec["row"])
-        hid = hexmap.hex_id(col, row)
-        if hid < 0:
-            raise ValueError(f"{path}: hex ({col}, {row}) is outside map {hexmap.spec.name!r} ({grid})")
-        value = float(rec["control_ru"])
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"{path}: control_ru {value} at ({col}, {row}) is outside 0..1")
-        out[hid] = value
+    out[hids] = values
     missing = int(np.isnan(out).sum())
     if missing:
         raise ValueError(f"{path}: {missing} hexes of map {hexmap.spec.name!r} have no control_ru row")
