@@ -7,6 +7,7 @@ import numpy as np
 import pygame
 
 from sim.orders import Assault, Infiltrate
+from sim.rules import infiltration as infil_rule
 from sim.rules import legality
 from sim.rules.movement import withdrawal_target
 from sim.ui.game import TOP, Game
@@ -222,3 +223,38 @@ def test_cli_screenshot_and_batch_run(tmp_path):
     assert main(["play", "--batch", str(tmp_path / "batch"), "--index", "7", "--screenshot", str(shot2)]) == 0
     assert shot2.exists()
     assert main(["play", "--batch", str(tmp_path / "batch"), "--index", "8", "--screenshot", str(shot2)]) == 2
+
+
+def test_a_second_infiltration_sends_the_rest_of_the_units_cap(pg):
+    g = Game("pokrovsk-axis-2024", side="ru", seed=1)
+    g.page = "play"
+    m = g.model
+    uid = next(u.uid for u in sorted(m.side_units("ru", "manoeuvre"), key=lambda u: u.uid)
+               if u.utype.can_infiltrate and u.personnel >= 200 and _can_infiltrate(g, u.uid))
+    select(g, uid)
+    first = enemy_target(g, uid, Infiltrate)
+    post(g, key(pygame.K_i), click(hex_pos(g, first)), key(pygame.K_RETURN))
+    sent, left = infil_rule.left_to_send(m, m.units[uid])
+    select(g, uid)
+    second = next(h for h in range(m.map.n) if h != first and 1 <= m.map.distance(m.units[uid].hex, h) <= 3
+                  and _legal(m, g.order_at("infiltrate", h)))
+    post(g, key(pygame.K_i), click(hex_pos(g, second)), key(pygame.K_RETURN))
+    mine = [o for o in m.pending["ru"] if o.unit == uid]
+    assert [o.target for o in mine] == [first, second]
+    assert sent > 0 and mine[1].personnel == float(int(left))  # the rest of its cap, not the usual share
+
+
+def _can_infiltrate(g: Game, uid: str) -> bool:
+    try:
+        enemy_target(g, uid, Infiltrate)
+        return True
+    except AssertionError:
+        return False
+
+
+def _legal(m, order) -> bool:
+    try:
+        legality.check(m, order)
+        return True
+    except ValueError:
+        return False
