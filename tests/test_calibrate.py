@@ -72,6 +72,7 @@ def test_calibrate_command_writes_the_report(tmp_path):
     assert code == 0
     md = (out / "calibration.md").read_text()
     assert "## Fitted values" in md and "The bar is" in md and "Selydove" in md
+    assert "- Check: the same defaults over 2 runs with other seeds" in md and "| Check batch, other seeds |" in md
     for name in ("area_band.png", "search.png", "towns.png", "results.json"):
         assert (out / "calibration" / name).stat().st_size > 0
     again = tmp_path / "again"
@@ -132,3 +133,12 @@ def test_the_bar_picks_among_the_re_run_points():
     assert fit.pick([close, wide, late]) is wide
     assert fit.pick([close, late]) is close
     assert fit.pick([late]) is late  # with nobody meeting the towns' bar, coverage then distance decide
+
+
+def test_the_verdict_says_when_the_check_batch_disagrees():
+    from sim.calibrate.report import _verdict
+
+    met, missed = {"met": True}, {"met": False}
+    assert _verdict(met, None) == "MET" and _verdict(missed, missed) == "NOT met"
+    assert _verdict(met, missed) == "MET on the final batch but NOT on the check batch"
+    assert _verdict(missed, met) == "NOT met on the final batch, though met on the check batch"

@@ -373,6 +373,7 @@ class Calibration:
     final_runs: list[dict[str, Any]]
     budget: dict[str, Any]
     search_ranges: dict[str, tuple[float, float]]
+    check: PointScore | None = None  # a second batch at the fitted values with other seeds: is the verdict robust?
 
 
 def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_runs: int = 200, refine: int = 5,
@@ -420,13 +421,20 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
     fres, t_final = cached_run(tasks_for(fplan, window, targets.box), workers, _progress(log, "final"),
                                stage("final"))
     final = score_point(0, fitted, fres, window)
+    # the same test again with seeds used nowhere else, so a verdict on the edge of the bar shows as such
+    cplan = _with_points(make_plan(SCENARIO, runs=final_runs, seed=seed + 3), [fitted])
+    log(f"check: {final_runs} more runs at the fitted values, other seeds")
+    cres, t_check = cached_run(tasks_for(cplan, window, targets.box), workers, _progress(log, "check"),
+                               stage("check"))
+    check = score_point(0, fitted, cres, window)
     budget = {"search_points": samples, "search_runs": runs, "refine_points": len(best), "refine_runs": refine_runs,
               "final_runs": final_runs, "workers": workers, "root_seed": seed, "turns": window.turns,
-              "seconds": {"search": round(t_search), "refine": round(t_refine), "final": round(t_final)},
-              "total_runs": samples * runs + len(best) * refine_runs + final_runs,
+              "seconds": {"search": round(t_search), "refine": round(t_refine), "final": round(t_final),
+                          "check": round(t_check)},
+              "total_runs": samples * runs + len(best) * refine_runs + 2 * final_runs,
               "code": {**code, "end": code_fingerprint()},
               "priors": {n: parameter_specs()[n].default for n in ranges}}
-    return Calibration(window, search, refined, fitted, accepted, acc_ranges, final, fres, budget, ranges)
+    return Calibration(window, search, refined, fitted, accepted, acc_ranges, final, fres, budget, ranges, check)
 
 
 # ---------------------------------------------------------------------------------------------- saving
@@ -447,6 +455,7 @@ def to_json(cal: Calibration) -> dict[str, Any]:
         "ranges": {k: list(v) for k, v in cal.ranges.items()}, "final": _score_dict(cal.final),
         "final_runs": [_rounded(r) for r in cal.final_runs], "budget": cal.budget,
         "search_ranges": {k: list(v) for k, v in cal.search_ranges.items()},
+        "check": None if cal.check is None else _score_dict(cal.check),
     }
 
 
@@ -466,7 +475,8 @@ def from_json(data: dict[str, Any]) -> Calibration:
     return Calibration(window, search, [PointScore(**s) for s in data["refined"]], data["fitted"],
                        [by_point[p] for p in data["accepted"]], {k: tuple(v) for k, v in data["ranges"].items()},
                        PointScore(**data["final"]), data["final_runs"], data["budget"],
-                       {k: tuple(v) for k, v in data["search_ranges"].items()})
+                       {k: tuple(v) for k, v in data["search_ranges"].items()},
+                       PointScore(**data["check"]) if data.get("check") else None)
 
 
 def _with_points(plan, points: list[dict[str, Any]]):

@@ -126,6 +126,29 @@ def bar_status(cal: Calibration) -> dict[str, Any]:
             "met": cov >= BAR_COVERAGE and all(t["ok"] for t in towns.values())}
 
 
+def check_status(cal: Calibration) -> dict[str, Any] | None:
+    """The bar's tests on the check batch (the fitted values again, with other seeds), or None if there is none."""
+    c = cal.check
+    if c is None:
+        return None
+    w = cal.window
+    towns = {}
+    for t in w.towns:
+        if t.name in KEY_TOWNS:
+            real, med = real_fall_week(t, w.start, w.n_weeks), c.median_fall_week.get(t.name)
+            err = None if real is None or med is None else med - real
+            towns[t.name] = {"error_weeks": err, "ok": err is not None and abs(err) <= BAR_WEEKS}
+    return {"coverage": c.coverage, "towns": towns,
+            "met": c.coverage >= BAR_COVERAGE and all(t["ok"] for t in towns.values())}
+
+
+def _verdict(bar: dict[str, Any], check: dict[str, Any] | None) -> str:
+    if check is None or bar["met"] == check["met"]:
+        return "MET" if bar["met"] else "NOT met"
+    return "MET on the final batch but NOT on the check batch" if bar["met"] else \
+        "NOT met on the final batch, though met on the check batch"
+
+
 # ---------------------------------------------------------------------------------------------- figures
 def _figure(width: float = 8.0, height: float = 4.5):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -350,7 +373,7 @@ def write_report(cal: Calibration, out: Path, command: str = "") -> Path:
     plot_search(cal, figs / "search.png")
     plot_towns(cal, figs / "towns.png")
     a = _arrays(cal)
-    bar = bar_status(cal)
+    bar, check = bar_status(cal), check_status(cal)
     w = cal.window
     b = cal.budget
     lines = [
@@ -363,7 +386,7 @@ def write_report(cal: Calibration, out: Path, command: str = "") -> Path:
         "",
         "## Verdict",
         "",
-        f"**The bar is {'MET' if bar['met'] else 'NOT met'}.** Over {len(cal.final_runs)} runs at the fitted "
+        f"**The bar is {_verdict(bar, check)}.** Over {len(cal.final_runs)} runs at the fitted "
         f"defaults the real series is inside the simulated 5-95 % band on **{bar['coverage']:.0%}** of weeks "
         f"(bar: 80 %).",
     ]
@@ -372,6 +395,12 @@ def write_report(cal: Calibration, out: Path, command: str = "") -> Path:
         txt = "never taken in the median run" if e is None or not np.isfinite(e) else f"{e:+.1f} weeks"
         lines.append(f"- {name}: median simulated fall {txt} against the real date (bar: within 4 weeks) - "
                      f"{'ok' if t['ok'] else 'missed'}.")
+    if check is not None:
+        towns = ", ".join(f"{name} {'never' if t['error_weeks'] is None else format(t['error_weeks'], '+.1f')}"
+                          for name, t in check["towns"].items())
+        lines.append(f"- Check: the same defaults over {len(cal.final_runs)} runs with other seeds (root seed "
+                     f"{b['root_seed'] + 3}): **{check['coverage']:.0%}** of weeks inside the band; {towns} weeks; "
+                     f"the bar is {'met' if check['met'] else 'not met'} there.")
     lines += ["", "![area band](calibration/area_band.png)", ""]
 
     # method
@@ -421,6 +450,8 @@ def write_report(cal: Calibration, out: Path, command: str = "") -> Path:
         f"| Latin-hypercube search | {b['search_points']} x {b['search_runs']} | {b['seconds']['search']} s |",
         f"| Re-run of the best points | {b['refine_points']} x {b['refine_runs']} | {b['seconds']['refine']} s |",
         f"| Final batch at the fitted values | 1 x {b['final_runs']} | {b['seconds']['final']} s |",
+        *([f"| Check batch, other seeds | 1 x {b['final_runs']} | {b['seconds']['check']} s |"]
+          if "check" in b["seconds"] else []),
         f"| Total | {b['total_runs']} runs of {b['turns']} turns, {b['workers']} worker(s), root seed "
         f"{b['root_seed']} | {sum(b['seconds'].values())} s |",
         "",
