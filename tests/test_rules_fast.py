@@ -44,12 +44,18 @@ def test_hex_steps_match_breadth_first_search(name):
     assert np.array_equal(hex_steps_to(hm, corners), _bfs_steps(hm, corners))
 
 
-def test_fallback_target_is_withdrawal_target():
+def _played(turns: int) -> WargameModel:
+    """pokrovsk-axis-2024 after a few AI-against-AI turns: a mid-game state with units on the move."""
     m = WargameModel("pokrovsk-axis-2024", seed=3)
-    for _ in range(4):
+    for _ in range(turns):
         play_side(m, "ru")
         play_side(m, "ua")
         m.end_turn()
+    return m
+
+
+def test_fallback_target_is_withdrawal_target():
+    m = _played(4)
     for u in sorted(m.units.values(), key=lambda u: u.uid):
         if u.alive:
             assert movement._fallback_target(m, u) == movement.withdrawal_target(m, u), u.uid
@@ -80,11 +86,7 @@ def test_neighbour_total_adds_like_numpy_row_sums():
 
 
 def test_single_hex_allocation_matches_the_general_one():
-    m = WargameModel("pokrovsk-axis-2024", seed=3)
-    for _ in range(2):
-        play_side(m, "ru")
-        play_side(m, "ua")
-        m.end_turn()
+    m = _played(2)
     rng = np.random.default_rng(4)
     for side in ("ru", "ua"):
         pool = m.strike_pools[side]
