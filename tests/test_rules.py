@@ -486,6 +486,32 @@ def test_zone_of_control_stops_movement(make_model):
         assert prev < 0 or prev == start or not zoc[prev]  # nobody moves on out of a zone of control
 
 
+def _overrun_model(make_model, **params):
+    """A Ukrainian mechanised battalion on the front line (column 20 is Russian), and level-3 works 8 hexes back,
+    well within the week's reach of a vehicle unit; then Russia takes the battalion's hex."""
+    m = make_model(base="operational", front_col=21, units=[unit("mech", "ua_mech_battalion", 20, 30)],
+                   fortifications=[{"name": "Rear works", "level": 3, "places": [at(12, 30)]}],
+                   params={**NO_GAPS, **params})
+    u = m.units["mech"]
+    m.control[u.hex] = 1.0
+    refresh(m)
+    return m, u
+
+
+def test_an_overrun_unit_lands_beside_its_lost_position(make_model):
+    m, u = _overrun_model(make_model)
+    lost = u.hex
+    control.overrun(m)
+    assert 1 <= m.map.distances_from(lost)[u.hex] * m.map.spec.hex_km <= P.movement.forced_fall_back_km
+    assert m.control[u.hex] == 0.0 and u.personnel == pytest.approx(0.85 * 250)  # 15 % lost on the way out
+
+
+def test_with_no_safe_ground_near_an_overrun_unit_goes_as_far_as_it_must(make_model):
+    m, u = _overrun_model(make_model, **{"movement.forced_fall_back_km": 0.0})
+    control.overrun(m)
+    assert u.hex == hexid(m, 12, 30)  # nothing within 0 km: the best works in reach, as a withdrawal would
+
+
 # ---------------------------------------------------------------------------------------------------- supply
 def _supply_model(make_model):
     m = make_model(units=[unit("sq", "ua_squad", 50, 10)], params=NO_GAPS)

@@ -49,7 +49,7 @@ def resolve(m: WargameModel) -> None:
             st.broken = True
             from sim.rules.movement import _fallback_target, move_unit
 
-            dest = _fallback_target(m, u)
+            dest = _fallback_target(m, u, forced=True)
             if dest is not None:
                 move_unit(m, u, dest, why="breaks and falls back,")
             st.in_reserve = True

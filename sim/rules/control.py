@@ -180,7 +180,7 @@ def overrun(m: WargameModel) -> None:
             continue
         if share[u.side][u.hex] <= lost_below:
             lost = m.record_loss(u.side, "overrun", u.personnel * 0.15, u)
-            dest = _fallback_target(m, u)
+            dest = _fallback_target(m, u, forced=True)
             at = m.hex_label(u.hex)
             if dest is not None:
                 u.place(m.cells[dest])

@@ -227,8 +227,12 @@ def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
     return _fall_back_hex(m, unit, distance_to_enemy(m, unit.side))
 
 
-def _fall_back_hex(m: WargameModel, unit: Unit, dist: np.ndarray) -> int | None:
-    """`withdrawal_target` given the hex distances to the enemy (the AI's cached ones or the turn phases')."""
+def _fall_back_hex(m: WargameModel, unit: Unit, dist: np.ndarray, within_km: float | None = None) -> int | None:
+    """`withdrawal_target` given the hex distances to the enemy (the AI's cached ones or the turn phases').
+
+    With ``within_km``, safe ground that close is taken when there is any, so a unit thrown out of its position
+    lands beside it rather than at the best works a week's march away.
+    """
     reach = reachable(m, unit)
     here = dist[unit.hex]
     s = 0 if unit.side == "ru" else 1
@@ -236,6 +240,10 @@ def _fall_back_hex(m: WargameModel, unit: Unit, dist: np.ndarray) -> int | None:
     hi = m.p.control.contested_high
     held = m.control[h] >= hi if unit.side == "ru" else m.control[h] <= 1.0 - hi  # m.held(), at h only
     ok = (h != unit.hex) & held & (dist[h] > here)
+    if within_km is not None:
+        close = ok & (m.map.distances_from(unit.hex)[h] * m.map.spec.hex_km <= within_km + 1e-9)
+        if close.any():
+            ok = close
     h = h[ok]
     if h.size == 0:
         return None
@@ -268,9 +276,11 @@ def _enemy_steps(m: WargameModel, side: str) -> np.ndarray:
     return hit[1]
 
 
-def _fallback_target(m: WargameModel, unit: Unit) -> int | None:
-    """The hex `withdrawal_target` picks, found with the turn phases' cached enemy distances."""
-    return _fall_back_hex(m, unit, _enemy_steps(m, unit.side))
+def _fallback_target(m: WargameModel, unit: Unit, forced: bool = False) -> int | None:
+    """The hex `withdrawal_target` picks, found with the turn phases' cached enemy distances; a ``forced`` fall-back
+    (overrun, broken) stays within ``movement.forced_fall_back_km`` when safe ground is that close."""
+    within = m.p.movement.forced_fall_back_km if forced else None
+    return _fall_back_hex(m, unit, _enemy_steps(m, unit.side), within)
 
 
 def resolve(m: WargameModel) -> None:
