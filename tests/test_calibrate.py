@@ -73,6 +73,7 @@ def test_calibrate_command_writes_the_report(tmp_path):
     md = (out / "calibration.md").read_text()
     assert "## Fitted values" in md and "The bar is" in md and "Selydove" in md
     assert "- Check: the same defaults over 2 runs with other seeds" in md and "| Check batch, other seeds |" in md
+    assert "| defaults before this run |" in md  # re-run beside the best search point, so it can be kept
     for name in ("area_band.png", "search.png", "towns.png", "results.json"):
         assert (out / "calibration" / name).stat().st_size > 0
     again = tmp_path / "again"

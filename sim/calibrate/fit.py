@@ -223,6 +223,9 @@ class PointScore:
     town_errors: dict[str, float] = field(default_factory=dict)
 
 
+DEFAULTS_POINT = -1  # the re-run stage's name for the defaults the calibration started from
+
+
 def pick(refined: list[PointScore]) -> PointScore:
     """The re-run point to adopt: the bar's own tests first (both key towns within BAR_WEEKS weeks of history, then
     the share of weeks inside the band), the distance last. Every re-run point already fits about as well as the
@@ -400,17 +403,21 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
     search = [score_point(p, plan.points[p], grouped[p], window) for p in range(len(plan.points))]
     accepted, acc_ranges = accepted_ranges(search, list(ranges))
 
-    # re-run the best points with more seeds (the same seeds for each: common random numbers)
+    # re-run the best points with more seeds (the same seeds for each: common random numbers), and the defaults
+    # as they stand, so a recalibration after a rule change adopts new values only if they beat the old ones
     refine_runs = refine_runs or max(runs, 4 * runs)
-    best = sorted(search, key=lambda s: s.distance)[:max(1, refine)]
+    best = [(b.point, b.parameters) for b in sorted(search, key=lambda s: s.distance)[:max(1, refine)]]
+    defaults = {n: parameter_specs()[n].default for n in ranges}
+    if all(b != defaults for _, b in best):
+        best.append((DEFAULTS_POINT, defaults))
     rplan = make_plan(SCENARIO, runs=refine_runs, seed=seed + 1, sweeps=None)
-    rplan = _with_points(rplan, [b.parameters for b in best])
+    rplan = _with_points(rplan, [b for _, b in best])
     log(f"refine: {len(best)} points x {refine_runs} runs")
     code["refine"] = code_fingerprint()
     rres, t_refine = cached_run(tasks_for(rplan, window, targets.box), workers, _progress(log, "refine"),
                                 stage("refine"))
     rres = group_by_point(rres)
-    refined = [score_point(best[p].point, best[p].parameters, rres[p], window) for p in range(len(best))]
+    refined = [score_point(best[p][0], best[p][1], rres[p], window) for p in range(len(best))]
     # rounded as --apply writes them, so the final batch plays exactly the defaults it certifies
     fitted = {k: float(f"{v:.3g}") for k, v in pick(refined).parameters.items()}
 

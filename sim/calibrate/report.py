@@ -17,6 +17,7 @@ import numpy as np
 from sim.calibrate.fit import (
     BAR_COVERAGE,
     BAR_WEEKS,
+    DEFAULTS_POINT,
     GREY_WEIGHT,
     HELD,
     KEY_TOWNS,
@@ -483,7 +484,8 @@ def write_report(cal: Calibration, out: Path, command: str = "") -> Path:
         def wk(name, s=s):
             v = s.median_fall_week.get(name)
             return "not taken" if v is None else str(_week_date(w.start, v))
-        lines.append(f"| {s.point} | {s.distance:.2f} | {s.area_term:.2f} | {s.town_term:.2f} | "
+        name = "defaults before this run" if s.point == DEFAULTS_POINT else s.point
+        lines.append(f"| {name} | {s.distance:.2f} | {s.area_term:.2f} | {s.town_term:.2f} | "
                      f"{s.area_rmse:.0f} | {s.coverage:.0%} | {wk('Selydove')} | {wk('Kurakhove')} |")
     dists = np.array([s.distance for s in cal.search])
     lines += ["", f"Search distances: best {dists.min():.2f}, median {np.median(dists):.2f}, worst "
