@@ -47,6 +47,18 @@ def test_box_area_on_a_hand_made_control_field():
         pytest.approx(2.0)  # 0.1 and 0.15 are Ukrainian-held, 0.79 contested
 
 
+def test_the_front_leaves_out_islands_taken_deep_in_the_rear():
+    from sim.geo.hexmap import NAMED_MAPS, load_map
+
+    hm = load_map(NAMED_MAPS["operational"])
+    start = hm.col >= 40  # Russia's ground at the start
+    gained = start | (hm.col == 39)  # a column taken along the front
+    island = (hm.col == 30) & (hm.row == 20)  # a hex infiltrators hold ten columns behind it
+    front = fit.front_ground(hm, gained | island, start)
+    assert np.array_equal(front, gained)
+    assert not fit.front_ground(hm, island, start).any()
+
+
 def test_distance_on_hand_worked_series():
     obs = np.array([0.0, 100.0, 200.0])
     sim = np.array([[0.0, 100.0, 200.0], [0.0, 100.0, 400.0]])  # mean 0, 100, 300

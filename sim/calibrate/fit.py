@@ -106,6 +106,19 @@ class ObsTask:
     towns: tuple[tuple[str, float, float], ...]
 
 
+def front_ground(hexmap, held: np.ndarray, held_at_start: np.ndarray) -> np.ndarray:
+    """The held hexes joined to ground held at the start: the front line's side of them, without the islands
+    infiltrators have taken deep in the enemy's rear (a hex held there is not yet an advance of the front)."""
+    from sim.rules.graph import component_labels
+
+    hexes = np.flatnonzero(held)
+    labels = component_labels(hexmap, hexes)
+    rooted = np.unique(labels[held_at_start[hexes]])
+    out = np.zeros(held.shape, dtype=bool)
+    out[hexes[np.isin(labels, rooted)]] = True
+    return out
+
+
 def observe_run(task: ObsTask) -> dict[str, Any]:
     """Play one seeded AI-against-AI run over the window; return the box area, grey area, town falls and losses."""
     from sim.ai import commanders_for
@@ -120,14 +133,15 @@ def observe_run(task: ObsTask) -> dict[str, Any]:
     pok_dist = m.map.distances_from(pok) * m.map.spec.hex_km if pok is not None else None
     area, grey, dist = [], [], []
     fall: dict[str, int | None] = {k: (0 if m.control[h] >= HELD else None) for k, h in town_hex.items()}
+    held_at_start = m.control >= HELD
 
     def look() -> None:
         held_km2 = box_area(m.control, mask, m.map.area_km2)
         grey.append(box_area(m.control, mask, m.map.area_km2, grey_weight=1.0) - held_km2)
         area.append(held_km2 + GREY_WEIGHT * grey[-1])
         if pok_dist is not None:
-            held = m.control >= HELD
-            dist.append(float(pok_dist[held].min()) if held.any() else float("nan"))
+            front = front_ground(m.map, m.control >= HELD, held_at_start)
+            dist.append(float(pok_dist[front].min()) if front.any() else float("nan"))
         for k, h in town_hex.items():
             if fall[k] is None and m.control[h] >= HELD:
                 fall[k] = m.turn

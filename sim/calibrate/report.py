@@ -232,7 +232,8 @@ def _claims(cal: Calibration, a: dict[str, Any]) -> list[str]:
         adv = pok[:, 0] - pok[:, -1]
         rate = adv * 1000 / days
         lines.append(f"| Advance towards Pokrovsk (seeds: ~40 km in ~21 months from Avdiivka; notes §1.10: "
-                     f"~60-70 m/day) | front {np.median(pok[:, 0]):.1f} km from Pokrovsk's centre at the start, "
+                     f"~60-70 m/day) | front (ground joined to Russia's start area; islands in the rear left out) "
+                     f"{np.median(pok[:, 0]):.1f} km from Pokrovsk's centre at the start, "
                      f"{np.median(pok[:, -1]):.1f} km (5-95 % {np.percentile(pok[:, -1], 5):.1f}-"
                      f"{np.percentile(pok[:, -1], 95):.1f}) at the end: median {np.median(rate):.0f} m/day "
                      f"(5-95 % {np.percentile(rate, 5):.0f}-{np.percentile(rate, 95):.0f}) | "
