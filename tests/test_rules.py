@@ -107,6 +107,38 @@ def test_replacements_refill_drone_crews_too(make_model):
     assert dr.personnel <= 1.2 * dr.utype.personnel + 1e-9
 
 
+def _two_battalions(make_model, near: float, far: float):
+    """Two Ukrainian battalions of full strength F = 1.2 x the type's: 'near' at (20, 40), 'far' ten hexes west;
+    the ground west of column 35 is Ukraine's."""
+    units = [unit("near", "ua_infantry_battalion", 20, 40), unit("far", "ua_infantry_battalion", 10, 40)]
+    m = make_model(base="operational", front_col=35, units=units, params=NO_GAPS)
+    full = 1.2 * m.units["near"].utype.personnel
+    m.units["near"].status.personnel = full + near
+    m.units["far"].status.personnel = full + far
+    return m, full
+
+
+def test_replacements_stop_at_the_sides_full_strength(make_model):
+    m, full = _two_battalions(make_model, near=50.0, far=-80.0)  # the side is 30 short of full strength
+    m.presence[1, hexid(m, 30, 40)] = 10.0  # ten of its men are out clearing: not missing
+    cohesion._replace(m, "ua", 700.0)
+    assert m.units["far"].personnel == pytest.approx(full - 80 + 20)
+    assert m.units["near"].personnel == pytest.approx(full + 50)
+    m2, _ = _two_battalions(make_model, near=100.0, far=-80.0)  # over strength as a whole: nobody is replaced
+    cohesion._replace(m2, "ua", 700.0)
+    assert m2.units["far"].personnel == pytest.approx(full - 80)
+
+
+def test_rejoining_presence_fills_units_with_room_before_swelling_the_nearest(make_model):
+    m, full = _two_battalions(make_model, near=0.0, far=-100.0)
+    h = hexid(m, 21, 40)  # next to 'near', in ground Ukraine holds
+    m.presence[1, h] = 150.0
+    infiltration.absorb(m)
+    assert m.presence[1, h] == 0.0
+    assert m.units["far"].personnel == pytest.approx(full)  # sent back to the unit with room
+    assert m.units["near"].personnel == pytest.approx(full + 50)  # only the surplus stays with the nearest
+
+
 def test_strike_pool_capacity_limits_kills(make_model):
     m = _drone_model(make_model)
     pool = StrikePool(m, "ua")

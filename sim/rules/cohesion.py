@@ -90,7 +90,11 @@ def _replace(m: WargameModel, side: str, amount: float) -> None:
         return
     deficit = {u.uid: max(0.0, u.utype.personnel * 1.2 - u.personnel) for u in units}
     total = sum(deficit.values())
-    if total <= 0:
+    # replacements fill the side up to its units' full strength, no further: people out infiltrating rejoin a unit
+    # when their ground is won, and a unit grown above strength by rejoiners makes up for another's losses
+    room = sum(u.utype.personnel * 1.2 - u.personnel for u in units) - float(m.presence[0 if side == "ru" else 1].sum())
+    amount = min(amount, room)
+    if total <= 0 or amount <= 0:
         return
     given = 0.0
     for u in sorted(units, key=lambda u: u.uid):

@@ -260,7 +260,12 @@ def _hexes_within(hexmap, hid: int, radius: int) -> np.ndarray:
 
 
 def absorb(m: WargameModel) -> None:
-    """Presence in ground its side now holds rejoins the nearest unit of that side within a few hexes."""
+    """Presence in ground its side now holds rejoins the side's units, if a unit stands within a few hexes.
+
+    The people fill units up to full strength (1.2 x the type's, as replacements do), nearest first: those
+    within the few hexes, then under-strength units farther off, to which the men are sent back. Only what no unit
+    has room for stays with the nearest, so detachments at the tip of an advance do not swell without bound.
+    """
     hi = m.p.control.contested_high
     for side in ("ru", "ua"):
         s = 0 if side == "ru" else 1
@@ -272,9 +277,21 @@ def absorb(m: WargameModel) -> None:
             continue
         uq = np.array([m.map.q[u.hex] for u in units])
         ur = np.array([m.map.r[u.hex] for u in units])
+        full = np.array([u.utype.personnel * 1.2 for u in units])
         for h in hexes:
             d = (np.abs(uq - m.map.q[h]) + np.abs(ur - m.map.r[h]) + np.abs(uq + ur - m.map.q[h] - m.map.r[h])) // 2
-            i = int(np.argmin(d))
-            if d[i] <= 3:
-                units[i].status.personnel += m.presence[s, h]
-                m.presence[s, h] = 0.0
+            nearest = int(np.argmin(d))
+            if d[nearest] > 3:
+                continue
+            left = float(m.presence[s, h])
+            m.presence[s, h] = 0.0
+            for i in np.argsort(d, kind="stable"):
+                room = full[i] - units[i].personnel
+                if room > 0:
+                    take = min(room, left)
+                    units[i].status.personnel += take
+                    left -= take
+                    if left <= 0:
+                        break
+            if left > 0:
+                units[nearest].status.personnel += left
