@@ -189,6 +189,16 @@ def test_control_shift_kappa_formula(make_model):
     assert m.control[h] == pytest.approx(0.5 + KAPPA * 20 / 40)
 
 
+def test_a_city_core_changes_hands_at_the_urban_pace(make_model):
+    m, _ = _control_model(make_model, **{"control.urban_pace": 0.25})
+    h = hexid(m, 23, 34)  # Pokrovsk's core
+    assert m.map.terrain[h] == Terrain.CITY
+    m.control[h] = 0.5
+    m.presence[0, h], m.presence[1, h] = 30.0, 10.0
+    control.resolve(m)
+    assert m.control[h] == pytest.approx(0.5 + 0.25 * KAPPA * 20 / 40)
+
+
 def test_control_shift_theta_weights_the_holder(make_model):
     m, h = _control_model(make_model, **{"infiltration.theta": 2.0})
     m.control[h] = 0.4  # Ukraine holds: its garrison counts double

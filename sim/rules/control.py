@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.geo.terrain import Terrain
 from sim.rules.graph import neighbour_total
 
 if TYPE_CHECKING:
@@ -72,11 +73,13 @@ def resolve(m: WargameModel) -> None:
 
 
 def _shift(m: WargameModel, active: np.ndarray, s_ru: np.ndarray, s_ua: np.ndarray, km: float) -> None:
-    """Move control in the hexes where someone stands, by the balance of strength there (the module's rule)."""
+    """Move control in the hexes where someone stands, by the balance of strength there (the module's rule); in a
+    dense city core at `control.urban_pace` times the pace, so a city is taken block by block over weeks."""
     p = m.p
     hi, lo = p.control.contested_high, 1.0 - p.control.contested_high
     c0 = m.control[active].copy()
     ru_holds = c0 >= 0.5
+    km = km * np.where(m.map.terrain[active] == int(Terrain.CITY), p.control.urban_pace, 1.0)  # street by street
     w_ru = np.where(ru_holds, p.infiltration.theta, 1.0)
     w_ua = np.where(ru_holds, 1.0, p.infiltration.theta)
     works = _works_factor(m, active, ru_holds)  # the holder's manned works count in the shift and the flip ratio
