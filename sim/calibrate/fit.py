@@ -63,6 +63,8 @@ SEARCH_RANGES: dict[str, tuple[float, float]] = {
     "ai.ru.city_ring": (0.1, 0.77),
     "ai.ua.hold_cities_km": (1.3, 15.5),
     "ai.ua.standoff_km": (1.7, 13.1),
+    "ai.ru.commit_share": (0.2, 0.45),
+    "control.urban_pace": (0.08, 1.0),
 }
 KEY_TOWNS = ("Selydove", "Kurakhove")
 BAR_WEEKS = 4.0  # the bar: the key towns' median fall within four weeks of history
