@@ -104,15 +104,17 @@ def test_replacements_refill_drone_crews_too(make_model):
     cohesion.reinforce(m)
     dr = m.units["dr"]
     assert dr.personnel > 4.0
-    assert dr.personnel <= 1.2 * dr.utype.personnel + 1e-9
+    assert dr.personnel <= cohesion.full_strength(m, dr) + 1e-9
 
 
 def _two_battalions(make_model, near: float, far: float):
-    """Two Ukrainian battalions of full strength F = 1.2 x the type's: 'near' at (20, 40), 'far' ten hexes west;
-    the ground west of column 35 is Ukraine's."""
+    """Two Ukrainian battalions a given number of people above or below full strength (1.5 x the type's): 'near'
+    at (20, 40), 'far' ten hexes west; the ground west of column 35 is Ukraine's."""
     units = [unit("near", "ua_infantry_battalion", 20, 40), unit("far", "ua_infantry_battalion", 10, 40)]
-    m = make_model(base="operational", front_col=35, units=units, params=NO_GAPS)
-    full = 1.2 * m.units["near"].utype.personnel
+    m = make_model(base="operational", front_col=35, units=units,
+                   params={**NO_GAPS, "replacements.ua_strength_cap": 1.5})
+    full = 1.5 * m.units["near"].utype.personnel
+    assert cohesion.full_strength(m, m.units["near"]) == pytest.approx(full)
     m.units["near"].status.personnel = full + near
     m.units["far"].status.personnel = full + far
     return m, full

@@ -65,6 +65,7 @@ SEARCH_RANGES: dict[str, tuple[float, float]] = {
     "ai.ua.standoff_km": (1.7, 13.1),
     "ai.ru.commit_share": (0.2, 0.45),
     "control.urban_pace": (0.08, 1.0),
+    "replacements.ru_strength_cap": (1.0, 2.6),
 }
 KEY_TOWNS = ("Selydove", "Kurakhove")
 BAR_WEEKS = 4.0  # the bar: the key towns' median fall within four weeks of history

@@ -84,15 +84,20 @@ def reinforce(m: WargameModel) -> None:
         _replace(m, rep.side, amount)
 
 
+def full_strength(m: WargameModel, unit) -> float:
+    """The most replacements fill a unit to: its type's strength times the side's `replacements.<side>_strength_cap`."""
+    return unit.utype.personnel * getattr(m.p.replacements, f"{unit.side}_strength_cap")
+
+
 def _replace(m: WargameModel, side: str, amount: float) -> None:
     units = [u for u in m.side_units(side) if u.status.supply != "encircled"]  # drone crews and gunners too
     if not units or amount <= 0:
         return
-    deficit = {u.uid: max(0.0, u.utype.personnel * 1.2 - u.personnel) for u in units}
+    deficit = {u.uid: max(0.0, full_strength(m, u) - u.personnel) for u in units}
     total = sum(deficit.values())
     # replacements fill the side up to its units' full strength, no further: people out infiltrating rejoin a unit
     # when their ground is won, and a unit grown above strength by rejoiners makes up for another's losses
-    room = sum(u.utype.personnel * 1.2 - u.personnel for u in units) - float(m.presence[0 if side == "ru" else 1].sum())
+    room = sum(full_strength(m, u) - u.personnel for u in units) - float(m.presence[0 if side == "ru" else 1].sum())
     amount = min(amount, room)
     if total <= 0 or amount <= 0:
         return

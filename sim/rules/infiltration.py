@@ -262,10 +262,12 @@ def _hexes_within(hexmap, hid: int, radius: int) -> np.ndarray:
 def absorb(m: WargameModel) -> None:
     """Presence in ground its side now holds rejoins the side's units, if a unit stands within a few hexes.
 
-    The people fill units up to full strength (1.2 x the type's, as replacements do), nearest first: those
+    The people fill units up to full strength (`cohesion.full_strength`, as replacements do), nearest first: those
     within the few hexes, then under-strength units farther off, to which the men are sent back. Only what no unit
     has room for stays with the nearest, so detachments at the tip of an advance do not swell without bound.
     """
+    from sim.rules.cohesion import full_strength
+
     hi = m.p.control.contested_high
     for side in ("ru", "ua"):
         s = 0 if side == "ru" else 1
@@ -277,7 +279,7 @@ def absorb(m: WargameModel) -> None:
             continue
         uq = np.array([m.map.q[u.hex] for u in units])
         ur = np.array([m.map.r[u.hex] for u in units])
-        full = np.array([u.utype.personnel * 1.2 for u in units])
+        full = np.array([full_strength(m, u) for u in units])
         for h in hexes:
             d = (np.abs(uq - m.map.q[h]) + np.abs(ur - m.map.r[h]) + np.abs(uq + ur - m.map.q[h] - m.map.r[h])) // 2
             nearest = int(np.argmin(d))
