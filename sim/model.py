@@ -273,9 +273,30 @@ class WargameModel(mesa.Model):
         if not self.pending[side]:
             return None
         order = self.pending[side].pop()
+        self.__dict__.get("_pending_index", {}).pop(side, None)
         still = {uid for o in self.pending[side] for uid in o.busy}  # a unit may have sent groups to several hexes
         self._busy.difference_update(set(order.busy) - still)
         return order
+
+    def pending_for(self, side: str, uid: str) -> list[Order]:
+        """The side's orders this turn that take up unit ``uid``, in the order given.
+
+        Order checks ask this for every order the AI gives, so scanning the whole list each time grows with the
+        square of the orders; an index by unit is kept instead. It is extended as orders are appended and built
+        afresh after an undo, or if the list was replaced or its last order is not the one last seen.
+        """
+        orders = self.pending[side]
+        index = self.__dict__.setdefault("_pending_index", {})
+        hit = index.get(side)
+        if hit is None or hit[0] is not orders or len(orders) < len(hit[1]) or \
+                (hit[1] and orders[len(hit[1]) - 1] is not hit[1][-1]):
+            hit = index[side] = (orders, [], {})
+        seen, by_unit = hit[1], hit[2]
+        for order in orders[len(seen):]:
+            seen.append(order)
+            for busy in order.busy:
+                by_unit.setdefault(busy, []).append(order)
+        return by_unit.get(uid, [])
 
     def ordered_units(self, side: str | None = None) -> set[str]:
         """Units that already have an order this turn (of one side, or of both)."""

@@ -102,3 +102,34 @@ def test_single_hex_allocation_matches_the_general_one():
             kills_two = two.allocate(target)
             assert kills_one[h] == kills_two[h]
             assert np.array_equal(one.capacity, two.capacity)
+
+
+def _scan(m: WargameModel, side: str, uid: str) -> list:
+    return [o for o in m.pending[side] if uid in o.busy]
+
+
+def test_pending_index_follows_issue_undo_and_edits():
+    m = _played(2)
+    play_side(m, "ru")
+    uids = sorted({uid for o in m.pending["ru"] for uid in o.busy})
+    assert len(m.pending["ru"]) > 3 and uids
+
+    def same():
+        for uid in uids + ["nobody"]:
+            assert m.pending_for("ru", uid) == _scan(m, "ru", uid)
+            assert all(a is b for a, b in zip(m.pending_for("ru", uid), _scan(m, "ru", uid), strict=True))
+
+    same()
+    last = m.undo("ru")
+    same()
+    before = m.undo("ru")
+    m.pending["ru"].append(last)  # by hand: one order back, another missing
+    same()
+    m.pending["ru"][-1] = before  # replaced in place
+    same()
+    m.pending["ru"].clear()
+    same()
+    play_side(m, "ru")
+    same()
+    m.end_turn()
+    same()
