@@ -296,7 +296,7 @@ class WargameModel(mesa.Model):
             seen.append(order)
             for busy in order.busy:
                 by_unit.setdefault(busy, []).append(order)
-        return by_unit.get(uid, [])
+        return list(by_unit.get(uid, ()))  # a copy: the index stays the model's own
 
     def ordered_units(self, side: str | None = None) -> set[str]:
         """Units that already have an order this turn (of one side, or of both)."""
