@@ -13,7 +13,7 @@ import itertools
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import mesa
 import numpy as np
@@ -47,6 +47,45 @@ class _IdCountersPerModel(weakref.WeakKeyDictionary):
 
 if not isinstance(mesa.Agent._ids, weakref.WeakKeyDictionary):
     mesa.Agent._ids = _IdCountersPerModel()
+
+
+class FastHexGrid(HexGrid):
+    """mesa's HexGrid with the same cells and connections, linked from a neighbour table kept per process.
+
+    mesa links each cell through ``Cell.connect``, which clears a cache that a new cell does not have yet: that
+    is most of the cost of building a model, and a batch worker builds hundreds on the same grid. The links go in
+    the same order under the same keys, so the grid is the one mesa builds.
+    """
+
+    _link_tables: ClassVar[dict[tuple, list]] = {}
+
+    def _connect_cells_2d(self) -> None:
+        if self.torus:
+            super()._connect_cells_2d()
+            return
+        table = self._link_tables.get(tuple(self.dimensions))
+        if table is None:
+            table = self._link_tables[tuple(self.dimensions)] = _hex_links(tuple(self.dimensions))
+        cells = self._cells
+        for coord, links in table:
+            connections = cells[coord].connections
+            for key, other in links:
+                connections[key] = cells[other]
+
+
+def _hex_links(dimensions: tuple[int, int]) -> list:
+    """Each cell's (offset, neighbour) pairs in the order mesa 3.3's ``HexGrid._connect_cells_2d`` connects them."""
+    even = [(-1, -1), (0, -1), (-1, 0), (1, 0), (-1, 1), (0, 1)]
+    odd = [(0, -1), (1, -1), (-1, 0), (1, 0), (0, 1), (1, 1)]
+    height, width = dimensions  # mesa's names: the first coordinate runs over dimensions[0]
+    table = []
+    for i, j in itertools.product(range(dimensions[0]), range(dimensions[1])):
+        offsets = even if j % 2 else odd
+        table.append(((i, j), [((di, dj), (i + di, j + dj)) for di, dj in offsets
+                               if 0 <= i + di < height and 0 <= j + dj < width]))
+    return table
+
+
 LOSS_CAUSES = ("drones", "fires", "assault", "clearance", "interdiction", "attrition", "desertion", "overrun")
 
 
@@ -70,7 +109,7 @@ class WargameModel(mesa.Model):
 
         self.map: HexMap = load_map(_map_spec(scenario))
         m = self.map
-        self.grid = HexGrid((m.width, m.height), torus=False, random=self.random)
+        self.grid = FastHexGrid((m.width, m.height), torus=False, random=self.random)
         self.cells = [None] * m.n
         for (col, row), cell in self.grid._cells.items():
             cell.hid = row * m.width + col
@@ -234,9 +273,30 @@ class WargameModel(mesa.Model):
         if not self.pending[side]:
             return None
         order = self.pending[side].pop()
+        self.__dict__.get("_pending_index", {}).pop(side, None)
         still = {uid for o in self.pending[side] for uid in o.busy}  # a unit may have sent groups to several hexes
         self._busy.difference_update(set(order.busy) - still)
         return order
+
+    def pending_for(self, side: str, uid: str) -> list[Order]:
+        """The side's orders this turn that take up unit ``uid``, in the order given.
+
+        Order checks ask this for every order the AI gives, so scanning the whole list each time grows with the
+        square of the orders; an index by unit is kept instead. It is extended as orders are appended and built
+        afresh after an undo, or if the list was replaced or its last order is not the one last seen.
+        """
+        orders = self.pending[side]
+        index = self.__dict__.setdefault("_pending_index", {})
+        hit = index.get(side)
+        if hit is None or hit[0] is not orders or len(orders) < len(hit[1]) or \
+                (hit[1] and orders[len(hit[1]) - 1] is not hit[1][-1]):
+            hit = index[side] = (orders, [], {})
+        seen, by_unit = hit[1], hit[2]
+        for order in orders[len(seen):]:
+            seen.append(order)
+            for busy in order.busy:
+                by_unit.setdefault(busy, []).append(order)
+        return list(by_unit.get(uid, ()))  # a copy: the index stays the model's own
 
     def ordered_units(self, side: str | None = None) -> set[str]:
         """Units that already have an order this turn (of one side, or of both)."""

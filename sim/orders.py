@@ -6,8 +6,19 @@ parameters + seed + orders. The model checks each order when it is given and ref
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import copy
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
+
+_PLAIN = (str, int, float, bool, type(None))  # values asdict would hand back unchanged
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 class IllegalOrder(ValueError):
@@ -29,11 +40,20 @@ class Order:
         return self.units
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, tuple):
-                data[key] = list(value)
-        return {"kind": self.kind, **data}
+        """The order as plain data: its kind, then its fields in order, tuples as lists.
+
+        Equal to ``{"kind": kind, **dataclasses.asdict(self)}`` with tuples turned into lists, without asdict's
+        recursive copy of every value: a batch saves every order of every run, thousands of them a game.
+        """
+        data: dict[str, Any] = {"kind": self.kind}
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
+            if isinstance(value, tuple | list):
+                value = [v if isinstance(v, _PLAIN) else copy.deepcopy(v) for v in value]
+            elif not isinstance(value, _PLAIN):
+                value = copy.deepcopy(value)
+            data[name] = value
+        return data
 
     def describe(self) -> str:
         args = ", ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self) if f.name != "unit")

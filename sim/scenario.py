@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import pickle
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -393,7 +394,7 @@ def parse_scenario(path: str | Path) -> Scenario:
     if not raw.strip():
         raise ScenarioError(path, ["the file is empty; expected a scenario (see docs/scenario-format.md)"])
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = _read_toml(raw)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ScenarioError(path, [f"the file is not UTF-8 text (byte {exc.start}, line {line}); save it as UTF-8"]) from None
@@ -406,6 +407,22 @@ def parse_scenario(path: str | Path) -> Scenario:
         for err in _dedupe_union(exc.errors(include_url=False)):
             problems.extend(_describe_error(err))
         raise ScenarioError(path, problems) from None
+
+
+_TOML_SEEN: dict[bytes, bytes] = {}
+
+
+def _read_toml(raw: bytes) -> dict[str, Any]:
+    """``tomllib.loads`` of a file's bytes, remembered per process: a batch worker builds hundreds of models of one
+    scenario, and parsing the TOML was most of the cost of reading it. Keyed by the bytes, so an edited file is
+    read afresh; each caller gets its own copy of the data."""
+    hit = _TOML_SEEN.get(raw)
+    if hit is None:
+        data = tomllib.loads(raw.decode("utf-8"))
+        if len(_TOML_SEEN) >= 16:
+            _TOML_SEEN.clear()
+        _TOML_SEEN[raw] = hit = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.loads(hit)
 
 
 def scenario_hash(path: str | Path) -> str:

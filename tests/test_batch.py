@@ -159,6 +159,33 @@ def test_interrupted_batch_resumes_to_the_same_outputs(scenario, tmp_path):
     assert _manifest_without_times(out) == _manifest_without_times(reference)
 
 
+def test_tables_written_during_the_batch_are_the_tables_of_its_records(scenario, tmp_path):
+    """Tables are written as runs finish (in run order, whatever order the workers finish in); they are what
+    writing them afterwards from the records on disk gives, and an interrupted batch leaves none behind."""
+    from sim.batch.outputs import hex_rows, write_tables
+    from sim.model import WargameModel
+
+    out = tmp_path / "b"
+    result = _batch(scenario, out, runs=3, sweeps=SWEEP, workers=2, plots=False)
+    again = tmp_path / "again"
+    again.mkdir()
+    plan = make_plan(str(scenario), runs=3, seed=11, sweeps=SWEEP)
+    records = [json.loads((out / "runs" / f"run-{r:05d}.json").read_text()) for r in range(plan.total)]
+    data = write_tables(again, records, parameter_names=plan.parameter_names,
+                        hexes=hex_rows(WargameModel(plan.scenario_path, seed=0, params=plan.run_parameters(0))))
+    assert _all_outputs(again) == {k: v for k, v in _all_outputs(out).items() if "/" not in k}
+    assert data.runs == result.data.runs == list(range(plan.total))
+
+    def stop(run: int, finished: int) -> None:
+        if finished == 2:
+            raise KeyboardInterrupt
+
+    cut = tmp_path / "cut"
+    with pytest.raises(BatchInterrupted):
+        _batch(scenario, cut, runs=3, sweeps=SWEEP, workers=1, on_run=stop)
+    assert [p.name for p in cut.iterdir() if p.is_file()] == ["manifest.json"]
+
+
 def test_a_folder_of_another_batch_is_refused(scenario, tmp_path, capsys):
     out = tmp_path / "b"
     assert main(_argv(scenario, out, ["--workers", "1"])) == 0

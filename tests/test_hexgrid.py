@@ -217,3 +217,21 @@ def test_projection_accuracy_against_geodesics():
         planar = math.hypot(xs[i] - xs[j], ys[i] - ys[j])
         worst = max(worst, abs(planar - true_km) / true_km)
     assert worst < 0.002, worst
+
+
+@pytest.mark.parametrize("w,h", [(17, 13), (6, 5), (1, 4), (63, 52)])
+def test_fast_grid_is_mesas_grid(w, h):
+    """The model's grid links the same cells under the same keys in the same order as mesa's HexGrid."""
+    from mesa.discrete_space import HexGrid
+
+    from sim.model import FastHexGrid
+
+    for _ in range(2):  # the second build reuses the per-process table
+        ours = FastHexGrid((w, h), torus=False, random=random.Random(0))
+        theirs = HexGrid((w, h), torus=False, random=random.Random(0))
+        assert list(ours._cells) == list(theirs._cells)
+        for coord, cell in theirs._cells.items():
+            mine = ours._cells[coord].connections
+            assert [(k, c.coordinate) for k, c in mine.items()] == [(k, c.coordinate) for k, c in cell.connections.items()]
+            assert all(c is ours._cells[c.coordinate] for c in mine.values())
+            assert [c.coordinate for c in ours._cells[coord].neighborhood] == [c.coordinate for c in cell.neighborhood]

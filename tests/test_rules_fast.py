@@ -102,3 +102,73 @@ def test_single_hex_allocation_matches_the_general_one():
             kills_two = two.allocate(target)
             assert kills_one[h] == kills_two[h]
             assert np.array_equal(one.capacity, two.capacity)
+
+
+def _scan(m: WargameModel, side: str, uid: str) -> list:
+    return [o for o in m.pending[side] if uid in o.busy]
+
+
+def test_pending_index_follows_issue_undo_and_edits():
+    m = _played(2)
+    play_side(m, "ru")
+    uids = sorted({uid for o in m.pending["ru"] for uid in o.busy})
+    assert len(m.pending["ru"]) > 3 and uids
+
+    def same():
+        for uid in uids + ["nobody"]:
+            assert m.pending_for("ru", uid) == _scan(m, "ru", uid)
+            assert all(a is b for a, b in zip(m.pending_for("ru", uid), _scan(m, "ru", uid), strict=True))
+
+    same()
+    last = m.undo("ru")
+    same()
+    before = m.undo("ru")
+    m.pending["ru"].append(last)  # by hand: one order back, another missing
+    same()
+    m.pending["ru"][-1] = before  # replaced in place
+    same()
+    m.pending["ru"].clear()
+    same()
+    play_side(m, "ru")
+    same()
+    m.end_turn()
+    same()
+
+
+def _fresh_weights(m: WargameModel, side: str, mobility: str) -> np.ndarray:
+    """The movement graph's weights built from scratch, as `_step_costs` did before it refilled a kept matrix."""
+    ctx = movement._context(m, side)
+    base = movement._link_base(m, links(m.map))
+    mud = 1.0
+    if m.weather.get("mud"):
+        mud = 1.0 / getattr(m.p.weather, f"mud_{mobility}")
+    cost = movement._base_cost(m, dict(base), mud)
+    closed = ctx["closed"][base["dst"]]
+    if mobility != "foot":
+        closed = closed | (base["off_road"] & (base["river"] | m.obstacle.reshape(-1)[base["flat"]]))
+    weights = np.concatenate([np.where(ctx["zoc"], np.inf, 1e-12), cost])
+    weights[m.map.n:][closed] = np.inf
+    return weights
+
+
+def test_kept_movement_graphs_are_refilled_after_the_ground_changes():
+    m = _played(1)
+    for turn in range(3):
+        for side in ("ru", "ua"):
+            for mobility in ("foot", "wheeled", "tracked"):
+                graph = movement._step_costs(m, mobility, movement._context(m, side))
+                assert np.array_equal(graph.data, _fresh_weights(m, side, mobility))
+        units = [u for u in m.units.values() if u.alive]
+        before = {u.uid: movement.reachable(m, u) for u in units}
+        play_side(m, "ru")
+        play_side(m, "ua")
+        m.end_turn()  # units move and control changes: the kept matrices get new weights
+        if turn == 0:
+            assert any(u.hex != before[u.uid].start for u in units)
+        fresh = copy.deepcopy(m)
+        fresh.__dict__.pop("_move_graphs", None)
+        movement.invalidate(fresh)
+        for u in units:
+            if u.alive:
+                a, b = movement.reachable(m, u), movement.reachable(fresh, fresh.units[u.uid])
+                assert np.array_equal(a.dist, b.dist) and np.array_equal(a.prev, b.prev)

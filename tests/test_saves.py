@@ -9,7 +9,7 @@ import pytest
 
 from sim.ai import play_side
 from sim.model import WargameModel
-from sim.orders import DigIn
+from sim.orders import DigIn, Move
 from sim.saves import SaveError, load_game, read_save, save_game
 
 
@@ -83,3 +83,29 @@ def test_a_failed_write_keeps_the_old_save(played, tmp_path, monkeypatch):
         save_game(m, target)
     assert target.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.json"]
+
+
+def _asdict_form(order) -> dict:
+    """What ``Order.to_dict`` gave when it was built on ``dataclasses.asdict``."""
+    from dataclasses import asdict
+
+    data = asdict(order)
+    return {"kind": order.kind, **{k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}}
+
+
+def test_order_dicts_are_what_asdict_gives(played):
+    from sim.orders import ORDER_TYPES, Assault, Commit, Infiltrate, Reserve, Rotate, Strike, Withdraw
+
+    m, _ = played
+    orders = [o for turn in m.order_log for o in turn]
+    orders += [Assault("a", 3, support=("b", "c")), Assault("a", 4), Infiltrate("a", 5, 12.5, 3, "atv"),
+               Infiltrate("a", 6), Rotate("a"), Rotate("a", "b"), Withdraw("a"), Withdraw("a", 7),
+               Strike("a", 8, "interdict"), Reserve("a"), Commit("a", 10), DigIn("a"), Move("a", np.int64(9))]
+    assert {o.kind for o in orders} == set(ORDER_TYPES)
+    for order in orders:
+        mine = order.to_dict()
+        assert list(mine.items()) == list(_asdict_form(order).items())
+        assert repr(mine) == repr(_asdict_form(order))
+    support = orders[-13].to_dict()["support"]
+    support.append("d")
+    assert orders[-13].support == ("b", "c")

@@ -409,3 +409,20 @@ def test_the_documented_example_is_a_valid_scenario(tmp_path):
     assert m.main_effort["ru"].size == 2 and m.main_effort["ua"].size == 0  # two places, in the order given
     m.run()
     assert m.over
+
+
+def test_scenario_read_twice_is_the_same_and_independent(tmp_path):
+    """Reading a scenario again (from the per-process cache of its TOML) gives an equal, separate object, and an
+    edited file is read afresh."""
+    from sim.scenario import find_scenario, parse_scenario
+
+    src = find_scenario("tutorial")
+    first, second = parse_scenario(src), parse_scenario(src)
+    assert first.model_dump() == second.model_dump() and first is not second
+    first.objectives.clear()
+    assert parse_scenario(src).model_dump() == second.model_dump()
+    copy = tmp_path / "tutorial.toml"
+    copy.write_bytes(src.read_bytes())
+    assert parse_scenario(copy).model_dump() == second.model_dump()
+    copy.write_text(src.read_text().replace(f'title = "{second.title}"', 'title = "Edited"', 1))
+    assert parse_scenario(copy).title == "Edited"

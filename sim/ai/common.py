@@ -46,11 +46,16 @@ class View:
     def rear_units(self, role: str = "manoeuvre") -> list[Unit]:
         return [u for u in self.m.side_units(self.side, role) if self.dist[u.hex] > 1]
 
-    def step_towards(self, unit: Unit, want_dist: int, avoid: set[int] | None = None) -> int | None:
-        """The reachable hex closest to ``want_dist`` hexes from the enemy, cheapest first; None if here is best."""
-        if not self._prefetched:  # the rear units are the ones that step: find all their reaches in one go
+    def prefetch_rear(self) -> None:
+        """Find the reach of every rear unit out of reserve in one go (once a turn): they are the ones that move
+        up, and one Dijkstra call for all of them costs much less than one call each."""
+        if not self._prefetched:
             self._prefetched = True
             prefetch_reach(self.m, [u for u in self.rear_units() if not u.status.in_reserve])
+
+    def step_towards(self, unit: Unit, want_dist: int, avoid: set[int] | None = None) -> int | None:
+        """The reachable hex closest to ``want_dist`` hexes from the enemy, cheapest first; None if here is best."""
+        self.prefetch_rear()
         reach = reachable(self.m, unit)
         h = reach.hexes
         ok = (h != unit.hex) & (self.own[h] >= 0.5)

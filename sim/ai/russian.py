@@ -11,7 +11,7 @@ from sim.ai.common import View, allowed, infiltration_size, main_effort_km
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, Infiltrate, Move, Order, Reserve, Strike
 from sim.rules.assault import odds
-from sim.rules.movement import reachable
+from sim.rules.movement import prefetch_reach, reachable
 
 
 def _target_scores(m, v: View, p, effort_km: np.ndarray) -> np.ndarray:
@@ -145,6 +145,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     # one unit to a hex along the line, so the whole front is worked rather than a few crowded hexes
     # and units in the rear of a secondary sector shift to the main effort
     occupied = {u.hex for u in m.side_units("ru", "manoeuvre")}
+    v.prefetch_rear()  # shifting to the main effort and moving up both ask for these units' reach
     for u in sorted(v.rear_units(), key=lambda u: u.uid):
         if u.status.cohesion < pause_below:
             continue
@@ -159,8 +160,10 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             occupied.add(dest)
             out.append((Move(u.uid, dest), f"{u.name} moves up to a stretch of the front no unit works"))
     struck: set[int] = set()
-    for u in sorted(m.side_units("ru", "drone") + m.side_units("ru", "fires"), key=lambda u: u.uid):
-        want = max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km))
+    support = sorted(m.side_units("ru", "drone") + m.side_units("ru", "fires"), key=lambda u: u.uid)
+    wants = [max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km)) for u in support]
+    prefetch_reach(m, [u for u, want in zip(support, wants, strict=True) if abs(int(v.dist[u.hex]) - want) > 1])
+    for u, want in zip(support, wants, strict=True):
         if abs(int(v.dist[u.hex]) - want) > 1:
             dest = v.step_towards(u, want)
             if dest is not None:

@@ -134,10 +134,12 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             held.add(dest)
             give(Move(u.uid, dest), f"{u.name} moves up to an uncovered stretch of the line at {m.hex_label(dest)}")
     # drones over each sector, striking infiltrators; fires on Russian concentrations
-    for u in sorted(m.side_units("ua", "drone") + m.side_units("ua", "fires"), key=lambda u: u.uid):
-        # a third (drones) or half (guns) of their range behind the line, and beyond the infiltrators' reach
-        want = max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km),
-                   int(p.standoff_km / km))
+    support = sorted(m.side_units("ua", "drone") + m.side_units("ua", "fires"), key=lambda u: u.uid)
+    # a third (drones) or half (guns) of their range behind the line, and beyond the infiltrators' reach
+    wants = [max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km), int(p.standoff_km / km))
+             for u in support]
+    prefetch_reach(m, [u for u, want in zip(support, wants, strict=True) if abs(int(v.dist[u.hex]) - want) > 1])
+    for u, want in zip(support, wants, strict=True):
         if abs(int(v.dist[u.hex]) - want) > 1:
             dest = v.step_towards(u, want)
             if dest is not None:

@@ -227,26 +227,50 @@ class BatchData:
         self.end_ru_km2.append(row["ru_km2_end"])
 
 
+class TableWriter:
+    """The runs, timeseries and control tables, written one run at a time in run order; the hexes table and the
+    renames into place come at ``close``, so an interrupted batch leaves no table behind.
+
+    A batch adds each run as soon as it and every run before it are on disk, so the tables are written while the
+    workers play rather than all at the end, when only the parent would be working.
+    """
+
+    def __init__(self, out: Path, *, parameter_names: list[str], hexes: list[dict[str, Any]], fmt: str = "csv",
+                 snapshot_every: int = 1):
+        require_format(fmt)
+        self.out, self.fmt, self.hexes = out, fmt, hexes
+        self.parameter_names, self.snapshot_every = parameter_names, snapshot_every
+        self.data = BatchData()
+        self.runs, self.series = _table(out, "runs", fmt), _table(out, "timeseries", fmt)
+        self.control = _table(out, "control", fmt, gz=True)
+
+    def add(self, record: dict[str, Any]) -> None:
+        row = run_row(record, self.parameter_names)
+        self.runs.write([row])
+        self.series.write([{"run": record["run"], **m} for m in record["metrics"]])
+        for date, hids, values in control_snapshots(record, self.snapshot_every, len(self.hexes)):
+            self.control.write_control(record["run"], date, hids, values)
+        self.data.add(record, row)
+
+    def close(self, commit: bool = True) -> BatchData:
+        if commit:
+            hex_table = _table(self.out, "hexes", self.fmt)
+            hex_table.write(self.hexes)
+            hex_table.close()
+        for table in (self.runs, self.series, self.control):
+            table.close(commit=commit)
+        return self.data
+
+
 def write_tables(out: Path, records: Iterable[dict[str, Any]], *, parameter_names: list[str],
                  hexes: list[dict[str, Any]], fmt: str = "csv", snapshot_every: int = 1) -> BatchData:
     """Write runs, timeseries, hexes and control tables from ``records`` (in run order); return plot data."""
-    require_format(fmt)
-    data = BatchData()
-    hex_table = _table(out, "hexes", fmt)
-    hex_table.write(hexes)
-    hex_table.close()
-    runs, series, control = _table(out, "runs", fmt), _table(out, "timeseries", fmt), _table(out, "control", fmt, gz=True)
+    writer = TableWriter(out, parameter_names=parameter_names, hexes=hexes, fmt=fmt, snapshot_every=snapshot_every)
     complete = False
     try:
         for record in records:
-            row = run_row(record, parameter_names)
-            runs.write([row])
-            series.write([{"run": record["run"], **m} for m in record["metrics"]])
-            for date, hids, values in control_snapshots(record, snapshot_every, len(hexes)):
-                control.write_control(record["run"], date, hids, values)
-            data.add(record, row)
+            writer.add(record)
         complete = True
     finally:
-        for table in (runs, series, control):
-            table.close(commit=complete)
+        data = writer.close(commit=complete)
     return data

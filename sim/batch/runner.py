@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from sim.batch.design import BatchError, BatchPlan, make_plan, seed_for
-from sim.batch.outputs import BatchData, hex_rows, require_format, write_tables
+from sim.batch.outputs import BatchData, TableWriter, hex_rows, require_format, write_tables
 from sim.saves import save_data
 
 RUN_FORMAT = "wargame-batch-run"
@@ -147,11 +147,6 @@ def _finished_runs(out: Path, fingerprint: str, total: int) -> set[int]:
                 and path == run_file(out, run) and game_file(out, run).exists():
             done.add(run)
     return done
-
-
-def _load_records(out: Path, total: int) -> Iterator[dict[str, Any]]:
-    for run in range(total):
-        yield json.loads(run_file(out, run).read_text())
 
 
 def versions() -> dict[str, str]:
@@ -328,13 +323,11 @@ def _save(out: Path, result: dict[str, Any]) -> None:
 def run_batch(plan: BatchPlan, out: Path, *, workers: int | None = None, scheduler: str | None = None,
               snapshot_every: int = 1, fmt: str = "csv", command: str = "", plots: bool = True,
               progress: bool = True, on_run: Callable[[int, int], None] | None = None) -> BatchResult:
-    """Play every run of ``plan`` not yet in ``out``, then write the tables, summary and plots.
+    """Play every run of ``plan`` not yet in ``out``, writing the tables as runs finish, then summary and plots.
 
     ``on_run(run, finished)`` is called after each run is saved (tests use it to interrupt a batch).
     Raises BatchInterrupted on Ctrl-C or SIGTERM, BatchError for a request that cannot be carried out.
     """
-    from tqdm import tqdm
-
     from sim.model import WargameModel
 
     check_options(workers=workers, snapshot_every=snapshot_every, fmt=fmt, scheduler=scheduler)
@@ -352,12 +345,50 @@ def run_batch(plan: BatchPlan, out: Path, *, workers: int | None = None, schedul
 
     done = _finished_runs(out, fingerprint, plan.total)
     todo = [r for r in range(plan.total) if r not in done]
+    tables = TableWriter(out, parameter_names=plan.parameter_names, hexes=hex_rows(reference), fmt=fmt,
+                         snapshot_every=snapshot_every)
+    on_disk = set(done)
+    tabled = 0
+
+    def saved(run: int | None = None) -> None:
+        """Add to the tables every run now on disk whose predecessors all are (records as read back from disk)."""
+        nonlocal tabled
+        if run is not None:
+            on_disk.add(run)
+        while tabled < plan.total and tabled in on_disk:
+            tables.add(json.loads(run_file(out, tabled).read_text()))
+            tabled += 1
+
     t0 = time.perf_counter()
+    try:
+        _play_runs(plan, out, fingerprint, todo, len(done), workers, scheduler, progress, on_run, saved)
+        saved()
+    except BaseException:
+        tables.close(commit=False)
+        raise
+    seconds = time.perf_counter() - t0
+    data = tables.close()
+    data.scenario_id = plan.scenario_id
+    if plots:
+        from sim.batch.plots import write_plots, write_summary
+
+        write_summary(out / "summary.json", data, plan)
+        write_plots(out / "plots", data, plan)
+    manifest["finished"] = _now()
+    _write_json(out / "manifest.json", manifest, indent=1)
+    return BatchResult(out, plan.total, len(todo), seconds, data)
+
+
+def _play_runs(plan: BatchPlan, out: Path, fingerprint: str, todo: list[int], finished: int, workers: int | None,
+               scheduler: str | None, progress: bool, on_run: Callable[[int, int], None] | None,
+               on_saved: Callable[[int], None]) -> None:
+    """Play the runs ``todo`` on the pool, saving each as it finishes and telling ``on_saved`` its number."""
+    from tqdm import tqdm
+
     if todo:
         pool = _Pool(workers, scheduler)
         tasks = _tasks(plan, fingerprint, todo)
         inflight: dict[Future, RunTask] = {}
-        finished = len(done)
         bar = tqdm(total=plan.total, initial=finished, unit="run", desc=plan.scenario_id, disable=None if progress
                    else True, smoothing=0.1, dynamic_ncols=True)
         try:
@@ -376,6 +407,7 @@ def run_batch(plan: BatchPlan, out: Path, *, workers: int | None = None, schedul
                             raise RuntimeError(f"run {task.run} (seed index {task.seed_index}, parameters "
                                                f"{task.parameters}) failed: {exc!r}") from exc
                         _save(out, result)
+                        on_saved(result["record"]["run"])
                         finished += 1
                         bar.update(1)
                         if on_run is not None:
@@ -391,19 +423,6 @@ def run_batch(plan: BatchPlan, out: Path, *, workers: int | None = None, schedul
             raise
         bar.close()
         pool.close()
-    seconds = time.perf_counter() - t0
-
-    data = write_tables(out, _load_records(out, plan.total), parameter_names=plan.parameter_names,
-                        hexes=hex_rows(reference), fmt=fmt, snapshot_every=snapshot_every)
-    data.scenario_id = plan.scenario_id
-    if plots:
-        from sim.batch.plots import write_plots, write_summary
-
-        write_summary(out / "summary.json", data, plan)
-        write_plots(out / "plots", data, plan)
-    manifest["finished"] = _now()
-    _write_json(out / "manifest.json", manifest, indent=1)
-    return BatchResult(out, plan.total, len(todo), seconds, data)
 
 
 # ---------------------------------------------------------------------------------------------- single runs

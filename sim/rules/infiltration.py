@@ -96,7 +96,8 @@ def committed(m: WargameModel, order: Infiltrate) -> float:
 
 def left_to_send(m: WargameModel, unit) -> tuple[float, float]:
     """(personnel already sent by the unit's infiltration orders this turn, personnel it may still send)."""
-    sent = sum(committed(m, o) for o in m.pending[unit.side] if isinstance(o, Infiltrate) and o.unit == unit.uid)
+    sent = sum(committed(m, o) for o in m.pending_for(unit.side, unit.uid)
+               if isinstance(o, Infiltrate) and o.unit == unit.uid)
     return sent, unit.personnel * m.p.infiltration.max_commit_share - sent
 
 

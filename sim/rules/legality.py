@@ -39,7 +39,7 @@ def _another_infiltration(m: WargameModel, order: Order, unit) -> bool:
     detachments seep in at many points at once); the personnel check below keeps the total within the cap."""
     if not isinstance(order, Infiltrate):
         return False
-    mine = [o for o in m.pending[unit.side] if unit.uid in o.busy]
+    mine = m.pending_for(unit.side, unit.uid)
     return all(isinstance(o, Infiltrate) and o.unit == unit.uid and o.target != order.target for o in mine)
 
 

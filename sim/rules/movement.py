@@ -50,7 +50,8 @@ def _context(m: WargameModel, side: str) -> dict:
     enemy_share = m.own_share(enemy)
     enemy_troops = m.manoeuvre_personnel(enemy) + m.presence[0 if enemy == "ru" else 1]
     enemy_held = (enemy_share >= p.control.contested_high) & (enemy_troops > 0)
-    ctx = {"closed": enemy_share > p.movement.enemy_control_limit, "zoc": neighbour_any(m.map, enemy_held)}
+    ctx = {"side": side, "closed": enemy_share > p.movement.enemy_control_limit,
+           "zoc": neighbour_any(m.map, enemy_held)}
     cache[side] = ctx
     return ctx
 
@@ -141,11 +142,27 @@ def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
     closed = ctx["closed_links"]
     if mobility != "foot":
         closed = closed | (base["off_road"] & (base["river"] | m.obstacle.reshape(-1)[base["flat"]]))
-    weights = np.concatenate([ctx["through"], cost])
-    weights[ctx["through"].size:][closed] = np.inf
-    graph = movement_graph(m.map).with_sorted_weights(weights)
+    graph = _graph_for(m, (ctx["side"], *key))
+    n = ctx["through"].size
+    graph.data[:n] = ctx["through"]
+    graph.data[n:] = cost
+    graph.data[n:][closed] = np.inf
     ctx[key] = graph
     return graph
+
+
+def _graph_for(m: WargameModel, key: tuple) -> csr_matrix:
+    """The movement graph kept for one side, mobility and mud, whose weights `_step_costs` refills in place.
+
+    Building a sparse matrix costs several times more than filling its weights, and a turn needs about eight. A
+    refill happens only after an ``invalidate``, which drops the contexts that held the old weights.
+    """
+    fixed = movement_graph(m.map)
+    graphs = m.__dict__.setdefault("_move_graphs", {})
+    hit = graphs.get(key)
+    if hit is None or hit[0] is not fixed:
+        hit = graphs[key] = (fixed, fixed.with_sorted_weights(np.zeros(fixed.indices.size)))
+    return hit[1]
 
 
 def _link_base(m: WargameModel, lk) -> dict:
