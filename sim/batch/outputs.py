@@ -51,7 +51,9 @@ class _CsvTable:
         self.path = path
         self.tmp = path.with_name(path.name + ".tmp")
         self.raw = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()
-        stream = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=6) if gz else self.raw
+        # level 1: the parent compresses every run's control rows as they finish, ~3.5x faster than level 6 for a
+        # file about a fifth larger
+        stream = gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=1) if gz else self.raw
         self.fh = io.TextIOWrapper(stream, encoding="utf-8", newline="")
         self.writer = csv.writer(self.fh, lineterminator="\n")
         self.columns: list[str] | None = None
