@@ -86,6 +86,7 @@ def test_calibrate_command_writes_the_report(tmp_path):
     assert "## Fitted values" in md and "The bar is" in md and "Selydove" in md
     assert "- Check: the same defaults over 2 runs with other seeds" in md and "| Check batch, other seeds |" in md
     assert "| defaults before this run |" in md  # re-run beside the best search point, so it can be kept
+    assert "- 0 of the 2 runs end within the window by the scenario's victory rules;" in md
     for name in ("area_band.png", "search.png", "towns.png", "results.json"):
         assert (out / "calibration" / name).stat().st_size > 0
     again = tmp_path / "again"
@@ -101,12 +102,13 @@ def test_apply_writes_value_and_fitted_note_in_rules_and_doctrine(tmp_path):
         copies.append(tmp_path / name)
     from sim.calibrate import report
 
-    fitted = {"infiltration.eta": 0.41234, "gap.g0": 0.02, "ai.ru.secondary_commit": 0.3}
-    ranges = {"infiltration.eta": (0.3, 0.4, 0.55), "gap.g0": (0.0, 0.02, 0.05), "ai.ru.secondary_commit": (0.2, 0.3, 0.6)}
+    fitted = {"infiltration.eta": 0.41234, "gap.g0": 0.02, "ai.ru.secondary_commit": 0.3, "infiltration.kappa": 1.0}
+    ranges = {"infiltration.eta": (0.3, 0.4, 0.55), "gap.g0": (0.0, 0.02, 0.05), "ai.ru.secondary_commit": (0.2, 0.3, 0.6),
+              "infiltration.kappa": (0.5, 0.9, 1.0)}
     cal = fit.Calibration(window=None, search=[], refined=[], fitted=fitted, accepted=[], ranges=ranges,
                           final=None, final_runs=[], budget={"root_seed": 1, "total_runs": 9}, search_ranges={})
     done = report.apply_fitted(cal, label="X", paths=tuple(copies))
-    assert len(done) == 3
+    assert len(done) == 4
     import tomllib
 
     data = tomllib.loads(copies[0].read_text())
@@ -114,6 +116,7 @@ def test_apply_writes_value_and_fitted_note_in_rules_and_doctrine(tmp_path):
     assert "0.3-0.55" in data["infiltration"]["eta"]["fitted"] and "run X" in data["infiltration"]["eta"]["fitted"]
     before = tomllib.loads((data_dir / "parameters.toml").read_text())
     assert data["gap"]["g0"]["value"] == pytest.approx(0.02)
+    assert isinstance(data["infiltration"]["kappa"]["value"], float)  # fitted to 1: still a float parameter
     assert data["isr"]["p_hit"] == before["isr"]["p_hit"]  # parameters not fitted are left alone
     doctrine = tomllib.loads(copies[1].read_text())
     assert doctrine["ai"]["ru"]["secondary_commit"]["value"] == pytest.approx(0.3)

@@ -163,7 +163,7 @@ def observe_run(task: ObsTask) -> dict[str, Any]:
             dist.append(dist[-1])
     row = m.metrics[-1]
     return {"point": task.point, "seed_index": task.seed_index, "area": area, "grey": grey, "pok_km": dist,
-            "fall": fall, "ru_losses": row["ru_losses"], "ua_losses": row["ua_losses"],
+            "fall": fall, "ended": m.turn if m.over else None, "ru_losses": row["ru_losses"], "ua_losses": row["ua_losses"],
             "ru_drone_losses": row["ru_loss_drones"], "ru_control_gain_km2": row["ru_control_km2"]
             - m.metrics[0]["ru_control_km2"]}
 
