@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from pathlib import Path
@@ -59,6 +60,22 @@ def test_the_front_leaves_out_islands_taken_deep_in_the_rear():
     assert not fit.front_ground(hm, island, start).any()
 
 
+def test_played_on_runs_go_past_the_scenarios_sudden_death(make_scenario):
+    from tests.conftest import at, unit
+
+    # Russia already holds the objective (column 40 and east are Russian), so the sudden death ends turn 1
+    path = make_scenario(base="operational", front_col=40, turns=5, start="2024-07-08",
+                         units=[unit("ua", "ua_infantry_battalion", 10, 30), unit("ru", "assault_detachment", 45, 30)],
+                         objectives=[{"name": "Town", "at": at(44, 30), "kind": "town"}])
+    with path.open("a") as fh:
+        fh.write('\n[[victory.sudden_death]]\nside = "ru"\nobjectives = ["Town"]\n')
+    task = fit.ObsTask(str(path), 1, 0, 0, {"gap.g0": 0.0}, 3, (30.0, 40.0, 45.0, 55.0), ())
+    ended = fit.observe_run(task)
+    assert ended["ended"] == 1 and len(ended["area"]) == 4  # the last area stands for the turns not played
+    played = fit.observe_run(dataclasses.replace(task, play_on=True))
+    assert played["ended"] is None and len(played["area"]) == 4
+
+
 def test_distance_on_hand_worked_series():
     obs = np.array([0.0, 100.0, 200.0])
     sim = np.array([[0.0, 100.0, 200.0], [0.0, 100.0, 400.0]])  # mean 0, 100, 300
@@ -87,6 +104,8 @@ def test_calibrate_command_writes_the_report(tmp_path):
     assert "- Check: the same defaults over 2 runs with other seeds" in md and "| Check batch, other seeds |" in md
     assert "| defaults before this run |" in md  # re-run beside the best search point, so it can be kept
     assert "- 0 of the 2 runs end within the window by the scenario's victory rules;" in md
+    assert "- Played on: the final batch's games again without the scenario's sudden death" in md
+    assert "| Final batch played on past the sudden death | 1 x 2 |" in md
     for name in ("area_band.png", "search.png", "towns.png", "results.json"):
         assert (out / "calibration" / name).stat().st_size > 0
     again = tmp_path / "again"

@@ -107,6 +107,7 @@ class ObsTask:
     turns: int
     box: tuple[float, float, float, float]
     towns: tuple[tuple[str, float, float], ...]
+    play_on: bool = False  # ignore the scenario's sudden death: where the front goes after a game would have ended
 
 
 def front_ground(hexmap, held: np.ndarray, held_at_start: np.ndarray) -> np.ndarray:
@@ -129,6 +130,9 @@ def observe_run(task: ObsTask) -> dict[str, Any]:
     from sim.model import WargameModel
 
     m = WargameModel(task.scenario_path, seed=seed_for(task.root_seed, task.seed_index), params=task.parameters)
+    if task.play_on:
+        victory = m.scenario.victory.model_copy(update={"sudden_death": []})
+        m.scenario = m.scenario.model_copy(update={"victory": victory})
     mask = box_mask(m.map.lon, m.map.lat, task.box)
     town_hex = {name: int(m.map.hex_at_latlon(lat, lon)) for name, lat, lon in task.towns}
     town_hex = {k: h for k, h in town_hex.items() if h >= 0}
@@ -337,12 +341,13 @@ def window_for(targets: CalibrationTargets, scenario: str = SCENARIO, weeks: int
     return Window(start, dates, obs, len(dates) - 1, towns)
 
 
-def tasks_for(plan, window: Window, box, points: Iterable[int] | None = None) -> list[ObsTask]:
+def tasks_for(plan, window: Window, box, points: Iterable[int] | None = None, play_on: bool = False
+              ) -> list[ObsTask]:
     """One observed task per run of the plan (or of the chosen points), seeded as the batch would seed it."""
     towns = tuple((t.name, t.lat, t.lon) for t in window.towns)
     chosen = range(len(plan.points)) if points is None else points
     return [ObsTask(plan.scenario_path, plan.root_seed, r, p, {**plan.base, **plan.points[p]}, window.turns, box,
-                    towns) for p in chosen for r in range(plan.replicates)]
+                    towns, play_on) for p in chosen for r in range(plan.replicates)]
 
 
 def score_point(point: int, parameters: dict[str, Any], runs: list[dict[str, Any]], window: Window) -> PointScore:
@@ -394,6 +399,7 @@ class Calibration:
     budget: dict[str, Any]
     search_ranges: dict[str, tuple[float, float]]
     check: PointScore | None = None  # a second batch at the fitted values with other seeds: is the verdict robust?
+    played_on: PointScore | None = None  # the final batch's seeds played on past the scenario's sudden death
 
 
 def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_runs: int = 200, refine: int = 5,
@@ -451,14 +457,21 @@ def calibrate(targets: CalibrationTargets, *, samples: int, runs: int, final_run
     cres, t_check = cached_run(tasks_for(cplan, window, targets.box), workers, _progress(log, "check"),
                                stage("check"))
     check = score_point(0, fitted, cres, window)
+    # the final batch's games again, played on past the sudden death: the model's own course, not where games stop
+    log(f"played on: the final batch's {final_runs} runs without the scenario's sudden death")
+    code["played_on"] = code_fingerprint()
+    pres, t_played = cached_run(tasks_for(fplan, window, targets.box, play_on=True), workers,
+                                _progress(log, "played on"), stage("played-on"))
+    played_on = score_point(0, fitted, pres, window)
     budget = {"search_points": samples, "search_runs": runs, "refine_points": len(best), "refine_runs": refine_runs,
               "final_runs": final_runs, "workers": workers, "root_seed": seed, "turns": window.turns,
               "seconds": {"search": round(t_search), "refine": round(t_refine), "final": round(t_final),
-                          "check": round(t_check)},
-              "total_runs": samples * runs + len(best) * refine_runs + 2 * final_runs,
+                          "check": round(t_check), "played_on": round(t_played)},
+              "total_runs": samples * runs + len(best) * refine_runs + 3 * final_runs,
               "code": {**code, "end": code_fingerprint()},
               "priors": {n: parameter_specs()[n].default for n in ranges}}
-    return Calibration(window, search, refined, fitted, accepted, acc_ranges, final, fres, budget, ranges, check)
+    return Calibration(window, search, refined, fitted, accepted, acc_ranges, final, fres, budget, ranges, check,
+                       played_on)
 
 
 # ---------------------------------------------------------------------------------------------- saving
@@ -480,6 +493,7 @@ def to_json(cal: Calibration) -> dict[str, Any]:
         "final_runs": [_rounded(r) for r in cal.final_runs], "budget": cal.budget,
         "search_ranges": {k: list(v) for k, v in cal.search_ranges.items()},
         "check": None if cal.check is None else _score_dict(cal.check),
+        "played_on": None if cal.played_on is None else _score_dict(cal.played_on),
     }
 
 
@@ -500,7 +514,8 @@ def from_json(data: dict[str, Any]) -> Calibration:
                        [by_point[p] for p in data["accepted"]], {k: tuple(v) for k, v in data["ranges"].items()},
                        PointScore(**data["final"]), data["final_runs"], data["budget"],
                        {k: tuple(v) for k, v in data["search_ranges"].items()},
-                       PointScore(**data["check"]) if data.get("check") else None)
+                       PointScore(**data["check"]) if data.get("check") else None,
+                       PointScore(**data["played_on"]) if data.get("played_on") else None)
 
 
 def _with_points(plan, points: list[dict[str, Any]]):
