@@ -473,7 +473,10 @@ def write_report(cal: Calibration, out: Path, command: str = "") -> Path:
         "the spread of values that fit about as well, i.e. how well the data pin the parameter down.",
         f"5. **Check the bar.** A final batch of {b['final_runs']} runs at the fitted defaults, with seeds not used "
         "in the search. The window is the first 51 turns of the 112-turn scenario: the AI does not look at the "
-        "scenario's end, so these are the first turns of the same runs a full `wargame batch` would play.",
+        "scenario's end, so these are the first turns of the same runs a full `wargame batch` would play. A check "
+        "batch plays the same defaults with other seeds, and the final batch's games are played again past the "
+        "scenario's sudden death, where a batch would stop them, to show the model's own course to the window's "
+        "end.",
         "",
         f"Why this method: a game is a few seconds of CPU, so a few hundred runs search {len(cal.search_ranges)} "
         "dimensions coarsely but honestly; a Latin hypercube covers every parameter's range evenly with few points, common random "
