@@ -181,7 +181,13 @@ def cmd_calibrate(args) -> int:
     figures = out / "calibration"
     figures.mkdir(parents=True, exist_ok=True)
     if args.report_from:
-        cal = fit.from_json(json.loads(Path(args.report_from).read_text()))
+        try:
+            cal = fit.from_json(json.loads(Path(args.report_from).read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise UserError(f"cannot read {args.report_from}: {exc.strerror}") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"{args.report_from} is not a calibration's results.json ({type(exc).__name__}: "
+                            f"{exc}); write one with `wargame calibrate --out DIR`") from None
     else:
         for flag in ("samples", "runs", "final_runs", "refine"):
             if getattr(args, flag) < 1:

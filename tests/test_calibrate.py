@@ -177,3 +177,14 @@ def test_the_verdict_says_when_the_check_batch_disagrees():
     assert _verdict(met, None) == "MET" and _verdict(missed, missed) == "NOT met"
     assert _verdict(met, missed) == "MET on the final batch but NOT on the check batch"
     assert _verdict(missed, met) == "NOT met on the final batch, though met on the check batch"
+
+
+@pytest.mark.parametrize("content, says", [(None, "cannot read"), ('{"a": 1}', "is not a calibration's results.json"),
+                                           ("not json", "is not a calibration's results.json")])
+def test_report_from_a_bad_file_gets_one_line(tmp_path, capsys, content, says):
+    path = tmp_path / "results.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["calibrate", "--report-from", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
