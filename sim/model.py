@@ -86,7 +86,7 @@ def _hex_links(dimensions: tuple[int, int]) -> list:
     return table
 
 
-LOSS_CAUSES = ("drones", "fires", "assault", "clearance", "interdiction", "attrition", "desertion", "overrun")
+LOSS_CAUSES = ("drones", "fires", "assault", "clearance", "interdiction", "attrition", "desertion", "overrun", "encirclement")
 
 
 class WargameModel(mesa.Model):

@@ -33,7 +33,11 @@ def test_pocket_is_left_at_the_early_trigger_and_held_at_the_late_one(make_model
     set_weather(m, "clear")
     bn = m.units["bn"]
     bn.status.supply = "op_encircled"
-    m.pocket_info = [{"side": "ua", "hexes": 1, "area_km2": 0.2, "units": 1, "personnel": 8.0, "corridor_km": 5.0}]
+    # a pocket closing elsewhere (corridor 0) is not this unit's: only its own corridor of 5 km counts
+    m.pocket_info = [{"side": "ua", "hexes": 1, "area_km2": 0.2, "units": 1, "personnel": 8.0, "corridor_km": 0.0,
+                      "unit_ids": ["elsewhere"]},
+                     {"side": "ua", "hexes": 1, "area_km2": 0.2, "units": 1, "personnel": 8.0, "corridor_km": 5.0,
+                      "unit_ids": ["bn"]}]
     withdrawals = _kinds(ukrainian_orders(m), Withdraw)
     assert bool(withdrawals) is leaves
     if leaves:
@@ -60,6 +64,15 @@ def test_tired_units_are_rotated_by_a_reserve(make_model):
     set_weather(m, "clear")
     rotations = _kinds(ukrainian_orders(m), Rotate)
     assert [(o.unit, o.relief) for o in rotations] == [("tired", "fresh")]
+
+
+def test_a_reserve_too_tired_itself_relieves_nobody(make_model):
+    m = make_model(front_col=45, units=[unit("tired", "ua_squad", 44, 10, cohesion=35.0),
+                                        unit("worn", "ua_squad", 42, 10, reserve=True, cohesion=50.0)],
+                   params={"gap.g0": 0.0})
+    set_weather(m, "clear")
+    assert m.units["worn"].status.cohesion < m.p.ai.ua.ready_cohesion
+    assert not _kinds(ukrainian_orders(m), Rotate)
 
 
 def test_every_ai_order_has_a_reason_and_none_is_refused():

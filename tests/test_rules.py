@@ -18,6 +18,7 @@ from sim.orders import (
     Assault,
     Commit,
     DigIn,
+    IllegalOrder,
     Infiltrate,
     Move,
     Reserve,
@@ -628,6 +629,66 @@ def test_an_empty_pocket_passes_to_the_side_around_it_from_the_edge_inwards(make
     control.resolve(m)
     assert m.control[rings[1]] == pytest.approx(0.5) and m.control[rings[0]] == 0.0
     assert any("cut off from Ukrainian supply" in e.text for e in m.events if e.hex in set(rings[2].tolist()))
+
+
+def _encircled_squad(make_model, **params):
+    """A Ukrainian squad in a pocket of radius 2: Russia holds the ring 3 hexes out; its side's ground starts at 4."""
+    m = make_model(units=[unit("sq", "ua_squad", 50, 10)], params={**NO_GAPS, **params})
+    set_weather(m, "clear")
+    u = m.units["sq"]
+    centre = u.hex
+    m.control[_ring(m, centre, 3)] = 1.0
+    refresh(m)
+    assert u.status.supply == "encircled"
+    return m, u, centre
+
+
+def test_a_unit_that_breaks_in_a_pocket_slips_out_to_the_nearest_ground_of_its_side(make_model):
+    m, u, centre = _encircled_squad(make_model)
+    u.status.cohesion = 5.0
+    cohesion.resolve(m)
+    assert m.map.distances_from(centre)[u.hex] == 4 and m.pocket[1][u.hex] < 0  # the nearest hex outside the ring
+    lost = u.status.losses["encirclement"]
+    assert lost == pytest.approx(P.supply.breakout_loss * (u.personnel + lost))
+    assert any(e.kind == "breakout" for e in m.events)
+
+
+def test_a_unit_that_breaks_in_a_pocket_with_no_ground_of_its_side_near_surrenders(make_model):
+    m, u, centre = _encircled_squad(make_model, **{"supply.breakout_km": 1.0})
+    assert 4 * m.map.spec.hex_km > 1.0
+    u.status.cohesion = 5.0
+    cohesion.resolve(m)
+    assert not u.alive and u.hex == centre and m.losses["ua"]["encirclement"] > 0
+    books = m.books("ua")
+    assert books["in"] == pytest.approx(books["units"] + books["presence"] + books["lost"])
+    assert any(e.kind == "surrender" for e in m.events)
+
+
+def test_withdrawing_from_a_pocket_means_breaking_out_if_there_is_ground_near(make_model):
+    m, u, centre = _encircled_squad(make_model)
+    before = u.personnel
+    m.issue(Withdraw("sq"))
+    m.turn_orders = m.pending["ua"]
+    movement.resolve(m)
+    assert m.map.distances_from(centre)[u.hex] == 4
+    assert u.personnel == pytest.approx(before * (1 - P.supply.breakout_loss))
+    m2, _, _ = _encircled_squad(make_model, **{"supply.breakout_km": 1.0})
+    with pytest.raises(IllegalOrder, match="encircled"):
+        m2.issue(Withdraw("sq"))
+
+
+def test_each_threatened_cluster_gets_its_own_corridor(make_model):
+    m = make_model(units=[unit("a", "ua_squad", 50, 10), unit("b", "ua_squad", 50, 30)], params=NO_GAPS)
+    a, b = m.units["a"], m.units["b"]
+    m.control[_ring(m, a.hex, 3, skip=[hexid(m, 47, 10)])] = 1.0  # a ring round "a" with a one-hex gap
+    refresh(m)
+    m.interdiction[0, [a.hex, b.hex]] = 0.9  # drones over both: every route in pays 90 %
+    supply.resolve(m)
+    assert a.status.supply == b.status.supply == "op_encircled"
+    threatened = [pk for pk in m.pocket_info if pk["side"] == "ua"]
+    assert sorted(pk["unit_ids"] for pk in threatened) == [["a"], ["b"]]
+    assert supply.corridor_of(m, a) == pytest.approx(m.map.spec.hex_km)  # the one open hex of the ring
+    assert supply.corridor_of(m, b) > 3 * m.map.spec.hex_km  # open country round "b"
 
 
 def test_a_manned_pocket_is_not_abandoned(make_model):

@@ -11,7 +11,8 @@ from sim.ai.common import View, allowed, infiltration_size
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
 from sim.rules.assault import odds
-from sim.rules.movement import prefetch_reach, reachable, withdrawal_target
+from sim.rules.movement import breakout_target, prefetch_reach, reachable, withdrawal_target
+from sim.rules.supply import corridor_of
 
 
 def _threatened_cities(m, v: View, p) -> set[int]:
@@ -55,7 +56,6 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     km = m.map.spec.hex_km
     out: list[tuple[Order, str]] = []
     used: set[str] = set()
-    corridor = min([pk["corridor_km"] for pk in m.pocket_info if pk["side"] == "ua"], default=float("inf"))
     trigger = p.late_corridor_km if p.withdraw_trigger == "late" else p.early_corridor_km
     ru_presence = m.presence[0] * (v.own > 0.2)
     reserves = sorted([u for u in m.side_units("ua", "manoeuvre") if u.status.in_reserve and not u.status.broken],
@@ -69,12 +69,17 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         if u.status.in_reserve:
             continue
         cut_off = u.status.supply in ("op_encircled", "encircled")
-        if cut_off and (corridor <= trigger or u.status.supply == "encircled") and withdrawal_target(m, u) is not None:
+        if u.status.supply == "encircled" and breakout_target(m, u) is not None:
+            give(Withdraw(u.uid), f"{u.name} breaks out: it is encircled")
+            continue
+        corridor = corridor_of(m, u) if cut_off else float("inf")
+        if corridor <= trigger and withdrawal_target(m, u) is not None:
             give(Withdraw(u.uid), f"{u.name} withdraws: the corridor is {corridor:.1f} km wide, at or below the "
                  f"{p.withdraw_trigger} trigger of {trigger:.1f} km")
             continue
         if u.status.cohesion < p.rotate_below:
-            relief = next((r for r in reserves if r.uid not in used and u.hex in reachable(m, r)), None)
+            relief = next((r for r in reserves if r.uid not in used and r.status.cohesion >= p.ready_cohesion
+                           and u.hex in reachable(m, r)), None)
             if relief is not None:
                 give(Rotate(u.uid, relief.uid), f"{u.name} rotates out at cohesion {u.status.cohesion:.0f}; "
                      f"{relief.name} relieves it")
@@ -100,7 +105,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             give(DigIn(u.uid), f"{u.name} digs in at {m.hex_label(u.hex)} (works level {m.fort[u.hex]})")
     # reserves to the worst breach near the supply roads
     threat = ru_presence * (1.0 + (m.map.road >= 2).any(axis=1))
-    ready = [r for r in reserves if r.uid not in used and r.status.cohesion >= 60]
+    ready = [r for r in reserves if r.uid not in used and r.status.cohesion >= p.ready_cohesion]
     for i, r in enumerate(ready):
         if threat.max() <= 0 or m.control[int(np.argmax(threat))] < p.reserve_commit * 0.5:
             break

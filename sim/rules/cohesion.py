@@ -1,7 +1,8 @@
 """Cohesion, rotation, reinforcements and losses (notes §4.10, §4.12).
 
 Cohesion falls with casualties, with weeks in the line, under encirclement and with no safe rear; it recovers in
-reserve. Russian units shed fatigue by their loss tolerance. A unit below the break point falls back. Scheduled
+reserve. Russian units shed fatigue by their loss tolerance. A unit below the break point falls back; an encircled
+one breaks out if its side holds ground close enough (notes §4.7: breakout or surrender), else surrenders. Scheduled
 reinforcements arrive, replacements top up tired units, and Ukrainian units lose a trickle to desertion.
 """
 
@@ -45,7 +46,9 @@ def resolve(m: WargameModel) -> None:
         if u.side == "ua" and u.utype.role == "manoeuvre":
             desert = st.personnel * m.p.cohesion.desertion * weeks * (1.0 - st.cohesion / 100.0)
             m.record_loss(u.side, "desertion", desert, u)
-        if st.cohesion < p.break_point and not st.broken and u.utype.role == "manoeuvre":
+        if st.cohesion < p.break_point and st.supply == "encircled":
+            _break_or_surrender(m, u)
+        elif st.cohesion < p.break_point and not st.broken and u.utype.role == "manoeuvre":
             st.broken = True
             from sim.rules.movement import _fallback_target, move_unit
 
@@ -58,6 +61,24 @@ def resolve(m: WargameModel) -> None:
                    unit=u.name, coh=st.cohesion, bp=p.break_point)
         elif st.broken and st.cohesion >= p.break_point + 20:
             st.broken = False
+
+
+def _break_or_surrender(m: WargameModel, u) -> None:
+    """A unit that breaks in a pocket: its survivors slip out on foot if their side's ground is near, else they
+    surrender. Without this a pocket held out for ever on the supply floor (half the Ukrainian units of a played-on
+    2025 game sat in pockets behind the Russian line)."""
+    from sim.rules.movement import break_out, breakout_target
+
+    dest = breakout_target(m, u)
+    if dest is not None:
+        break_out(m, u, dest, why=f"breaks at cohesion {u.status.cohesion:.0f} and")
+        u.status.broken = True
+        u.status.in_reserve = u.utype.role == "manoeuvre"
+        return
+    n = m.record_loss(u.side, "encirclement", u.personnel, u)
+    m.emit("cohesion", "surrender", u.side, u.hex,
+           "{unit} surrenders in the pocket at {at}: {n:.0f} personnel lost, no ground of its side within {km:g} km.",
+           unit=u.name, at=m.hex_label(u.hex), n=n, km=m.p.supply.breakout_km)
 
 
 def reinforce(m: WargameModel) -> None:

@@ -18,7 +18,7 @@ from sim.orders import (
     Withdraw,
 )
 from sim.rules.infiltration import committed, left_to_send
-from sim.rules.movement import reachable, withdrawal_target
+from sim.rules.movement import breakout_target, reachable, withdrawal_target
 from sim.units import VEHICLES
 
 if TYPE_CHECKING:
@@ -121,6 +121,10 @@ def check(m: WargameModel, order: Order) -> None:
             _hex_ok(m, order.to, "destination")
             if order.to not in reachable(m, unit):
                 _refuse(f"{m.hex_label(order.to)} is out of reach this turn")
+        elif unit.status.supply == "encircled":
+            if breakout_target(m, unit) is None:
+                _refuse(f"{unit.name} is encircled with no ground of yours within {m.p.supply.breakout_km:g} km "
+                        "to break out to")
         elif withdrawal_target(m, unit) is None:
             _refuse(f"{unit.name} has no safer hex within reach")
     elif isinstance(order, Rotate):

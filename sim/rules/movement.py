@@ -4,7 +4,9 @@ Entering a hex costs its width in km times the terrain's cost (or the road's fac
 mud off roads. Vehicles cannot cross a river without a road (a bridge) nor any anti-tank obstacle; men on foot can,
 at a price. A unit may not enter a hex the enemy holds beyond `movement.enemy_control_limit` (that takes an
 infiltration or an assault), and must stop on entering a hex next to a hex the enemy holds with troops in it
-(zone of control). Moving through enemy interdiction costs people.
+(zone of control). Moving through enemy interdiction costs people. A unit cut off from supply altogether withdraws
+by breaking out: on foot, in small groups, to its side's ground within `supply.breakout_km`, losing
+`supply.breakout_loss` of its people on the way.
 """
 
 from __future__ import annotations
@@ -244,6 +246,31 @@ def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
     return _fall_back_hex(m, unit, distance_to_enemy(m, unit.side))
 
 
+def breakout_target(m: WargameModel, unit: Unit) -> int | None:
+    """Where an encircled unit breaks out to: the nearest hex its side holds outside every pocket, within
+    `supply.breakout_km` as the crow flies (small groups slip through the ring on foot); None if there is none."""
+    s = 0 if unit.side == "ru" else 1
+    steps = m.map.distances_from(unit.hex)
+    out = (m.own_share(unit.side) >= m.p.control.contested_high) & (m.pocket[s] < 0) & (m.map.terrain != 6)
+    out &= steps * m.map.spec.hex_km <= m.p.supply.breakout_km + 1e-9
+    h = np.flatnonzero(out)
+    if h.size == 0:
+        return None
+    return int(h[np.lexsort((h, steps[h]))[0]])  # nearest, then lowest id
+
+
+def break_out(m: WargameModel, unit: Unit, dest: int, why: str) -> None:
+    """Move an encircled unit's survivors to ``dest`` (a `breakout_target`), losing `supply.breakout_loss` of them."""
+    frm = unit.hex
+    lost = m.record_loss(unit.side, "encirclement", unit.personnel * m.p.supply.breakout_loss, unit)
+    unit.place(m.cells[dest])
+    unit.status.fort_work = 0.0
+    unit.status.supply = "strained"  # out of the pocket; the next supply phase says how well it is fed
+    m.emit("movement", "breakout", unit.side, dest,
+           "{unit} {why} breaks out of the pocket at {frm} to {to}, losing {lost:.0f} on the way.",
+           unit=unit.name, why=why, frm=m.hex_label(frm), to=m.hex_label(dest), lost=lost)
+
+
 def _fall_back_hex(m: WargameModel, unit: Unit, dist: np.ndarray, within_km: float | None = None) -> int | None:
     """`withdrawal_target` given the hex distances to the enemy (the AI's cached ones or the turn phases').
 
@@ -324,6 +351,11 @@ def resolve(m: WargameModel) -> None:
                 m.emit("movement", "blocked", unit.side, order.to, "{unit} could not reach {to}.",
                        unit=unit.name, to=m.hex_label(order.to))
         elif isinstance(order, Withdraw):
+            if unit.status.supply == "encircled" and order.to is None:
+                dest = breakout_target(m, unit)
+                if dest is not None:
+                    break_out(m, unit, dest, why="withdraws:")
+                    continue
             dest = order.to if order.to is not None else _fallback_target(m, unit)
             if dest is None or not move_unit(m, unit, dest, why="withdraws"):
                 m.emit("movement", "blocked", unit.side, unit.hex, "{unit} found no safer ground to withdraw to.",

@@ -164,12 +164,26 @@ def resolve(m: WargameModel) -> None:
             sizes = np.bincount(pocket[pocket >= 0])
             for pid in np.unique(pocketed[pocketed >= 0]):
                 inside = [u for u, q in zip(units, pocketed, strict=True) if q == pid]
-                m.pocket_info.append({"side": side, "hexes": int(sizes[pid]),
-                                      "area_km2": float(sizes[pid] * m.map.area_km2), "units": len(inside),
-                                      "personnel": float(sum(u.personnel for u in inside)), "corridor_km": 0.0})
+                m.pocket_info.append(_pocket_entry(m, side, int(sizes[pid]), inside, 0.0))
         if threatened:
+            # each cluster of threatened hexes has its own corridor: a pocket closing at one end of the front
+            # says nothing about a garrison squeezed at the other
             region = np.unique(np.array([u.hex for u in threatened], dtype=np.int64))
-            width = corridor_width(m, side, region, ratio)
-            m.pocket_info.append({"side": side, "hexes": int(region.size), "area_km2": float(region.size * m.map.area_km2),
-                                  "units": len(threatened), "personnel": float(sum(u.personnel for u in threatened)),
-                                  "corridor_km": width * m.map.spec.hex_km})
+            cluster = dict(zip(region.tolist(), component_labels(m.map, region).tolist(), strict=True))
+            for label in sorted(set(cluster.values())):
+                hexes = np.array([h for h in region.tolist() if cluster[h] == label], dtype=np.int64)
+                inside = [u for u in threatened if cluster[u.hex] == label]
+                width = corridor_width(m, side, hexes, ratio)
+                m.pocket_info.append(_pocket_entry(m, side, int(hexes.size), inside, width * m.map.spec.hex_km))
+
+
+def _pocket_entry(m: WargameModel, side: str, hexes: int, inside: list, corridor_km: float) -> dict:
+    """One pocket (or threatened cluster) as the metrics, the map overlay and the AI read it."""
+    return {"side": side, "hexes": hexes, "area_km2": float(hexes * m.map.area_km2), "units": len(inside),
+            "personnel": float(sum(u.personnel for u in inside)), "corridor_km": corridor_km,
+            "unit_ids": [u.uid for u in inside]}
+
+
+def corridor_of(m: WargameModel, unit) -> float:
+    """Width in km of the corridor out of the pocket or threatened cluster ``unit`` is in (inf if none)."""
+    return next((pk["corridor_km"] for pk in m.pocket_info if unit.uid in pk["unit_ids"]), float("inf"))
