@@ -75,6 +75,24 @@ def test_a_reserve_too_tired_itself_relieves_nobody(make_model):
     assert not _kinds(ukrainian_orders(m), Rotate)
 
 
+def test_drone_units_go_where_the_russians_mass_and_keep_clear_of_crew_hunters(make_model):
+    m = make_model(front_col=45, units=[unit("d1", "ua_drone_team", 38, 20)], params={"gap.g0": 0.0})
+    set_weather(m, "clear")
+    d1 = m.units["d1"]
+    mass = hexid(m, 44, 44)  # 24 rows (12 km) south, just beyond the team's 10 km range
+    m.presence[0, mass] = 300.0
+    hunters = hexid(m, 38, 17)  # a few infiltrators behind the team, hunting its crews
+    m.presence[0, hunters] = 5.0
+    refresh(m)
+    assert m.map.distances_from(d1.hex)[mass] * m.map.spec.hex_km > d1.utype.range_km
+    moves = [o for o in _kinds(ukrainian_orders(m), Move) if o.unit == "d1"]
+    assert moves, "the team stays put while the Russians mass out of its range"
+    dest = moves[0].to
+    assert m.map.distances_from(dest)[mass] * m.map.spec.hex_km <= d1.utype.range_km  # now over the mass
+    radius = max(1, round(m.p.isr.hunt_radius_km / m.map.spec.hex_km))
+    assert m.map.distances_from(dest)[hunters] > radius and m.map.distances_from(dest)[mass] > radius
+
+
 def test_every_ai_order_has_a_reason_and_none_is_refused():
     m = WargameModel("pokrovsk-axis-2024", seed=2)
     for _ in range(6):

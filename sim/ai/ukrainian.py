@@ -9,9 +9,18 @@ import numpy as np
 
 from sim.ai.common import View, allowed, infiltration_size
 from sim.geo.terrain import Terrain
+from sim.hexgrid import distance_arrays
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
 from sim.rules.assault import odds
-from sim.rules.movement import breakout_target, prefetch_reach, reachable, withdrawal_target
+from sim.rules.graph import neighbour_any
+from sim.rules.movement import (
+    breakout_target,
+    distance_to_enemy,
+    first_by,
+    prefetch_reach,
+    reachable,
+    withdrawal_target,
+)
 from sim.rules.supply import corridor_of
 
 
@@ -47,6 +56,56 @@ def _city_garrisons(m, v: View, threatened: set[int], used: set[str]) -> list[tu
         spare.remove(u)
         out.append((Move(u.uid, dest), f"{u.name} moves to garrison {m.hex_label(h)}: the enemy is "
                     f"{v.dist[h] * m.map.spec.hex_km:.0f} km away"))
+    return out
+
+
+def _pressure(m) -> np.ndarray:
+    """Russian people a drone unit could strike near the line: troops within two hexes of Ukrainian ground, and
+    infiltrators already on it."""
+    near_line = distance_to_enemy(m, "ru") <= 2
+    return m.manoeuvre_personnel("ru") * near_line + m.presence[0]
+
+
+def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
+    """Moves that put drone units over the Russian pressure: in uid order, each takes the post at its distance
+    behind the line whose strike range covers the most pressure the units before it left uncovered (a second
+    unit over the same ground counts `ai.ua.drone_overlap` as much), if that is `ai.ua.drone_shift_margin` times
+    what its present post covers. Posts within reach of infiltrators hunting crews are avoided and left; a unit
+    too near or too far from the line steps back to its distance."""
+    if not drones:
+        return {}
+    hm = m.map
+    left = _pressure(m)
+    hunted = m.presence[0] >= 1  # posts the infiltrators' crew hunters can reach (isr.hunt_radius_km)
+    for _ in range(max(1, round(m.p.isr.hunt_radius_km / hm.spec.hex_km))):
+        hunted = hunted | neighbour_any(hm, hunted)
+    targets = np.flatnonzero(left > 0)
+    prefetch_reach(m, [u for u, _ in drones])
+    out: dict[str, tuple[int, str]] = {}
+    for u, want in drones:
+        steps = u.utype.range_km / hm.spec.hex_km
+        reach = reachable(m, u)
+        h = reach.hexes
+        posts = h[(h != u.hex) & (v.own[h] >= 0.5) & (v.dist[h] >= want) & (v.dist[h] <= want + 1) & ~hunted[h]]
+        here_ok = abs(int(v.dist[u.hex]) - want) <= 1 and not hunted[u.hex]
+        covers_here = hm.distances_from(u.hex)[targets] <= steps
+        here = float(left[targets] @ covers_here)
+        dest, covered = None, covers_here
+        if posts.size and targets.size:
+            covers = distance_arrays(hm.q[posts][:, None], hm.r[posts][:, None], hm.q[targets][None, :],
+                                     hm.r[targets][None, :]) <= steps
+            value = covers @ left[targets]
+            best = first_by(-value, reach.dist[posts], posts)
+            if value[best] > 0 and (value[best] > p.drone_shift_margin * here or not here_ok):
+                dest, covered = int(posts[best]), covers[best]
+                out[u.uid] = (dest, f"{u.name} moves over the Russian pressure at {m.hex_label(dest)}: ~"
+                                    f"{value[best]:.0f} people in its range, against ~{here:.0f} where it is")
+        if dest is None and not here_ok:
+            step = v.step_towards(u, want)
+            if step is not None:
+                out[u.uid] = (step, f"{u.name} repositions {want} hexes behind the line")
+                covered = hm.distances_from(step)[targets] <= steps
+        left[targets[covered]] *= p.drone_overlap
     return out
 
 
@@ -138,14 +197,21 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         if dest is not None:
             held.add(dest)
             give(Move(u.uid, dest), f"{u.name} moves up to an uncovered stretch of the line at {m.hex_label(dest)}")
-    # drones over each sector, striking infiltrators; fires on Russian concentrations
+    # drones where the Russian pressure is, guns a half range behind the line; both strike what they reach
     support = sorted(m.side_units("ua", "drone") + m.side_units("ua", "fires"), key=lambda u: u.uid)
     # a third (drones) or half (guns) of their range behind the line, and beyond the infiltrators' reach
     wants = [max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km), int(p.standoff_km / km))
              for u in support]
-    prefetch_reach(m, [u for u, want in zip(support, wants, strict=True) if abs(int(v.dist[u.hex]) - want) > 1])
+    posts = _drone_posts(m, v, p, [(u, w) for u, w in zip(support, wants, strict=True) if u.utype.role == "drone"])
+    guns = [u for u, want in zip(support, wants, strict=True) if u.utype.role != "drone"
+            and abs(int(v.dist[u.hex]) - want) > 1]
+    prefetch_reach(m, guns)
     for u, want in zip(support, wants, strict=True):
-        if abs(int(v.dist[u.hex]) - want) > 1:
+        if u.uid in posts:
+            dest, reason = posts[u.uid]
+            give(Move(u.uid, dest), reason)
+            continue
+        if u in guns:
             dest = v.step_towards(u, want)
             if dest is not None:
                 give(Move(u.uid, dest), f"{u.name} repositions {want} hexes behind the line")
