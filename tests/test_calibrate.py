@@ -188,3 +188,15 @@ def test_report_from_a_bad_file_gets_one_line(tmp_path, capsys, content, says):
     assert main(["calibrate", "--report-from", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_town_is_judged_on_the_maps_own_hex_for_it_unless_the_tables_point_is_elsewhere():
+    from sim.geo.hexmap import NAMED_MAPS, load_map
+
+    hm = load_map(NAMED_MAPS["operational"])
+    # the table's Selydove point is 250 m from the map's, across a hex edge: the town is the map's hex
+    assert hm.hex_at_latlon(48.147, 37.3) != hm.place_hex("Selydove")
+    assert fit.town_centre_hex(hm, "Selydove", 48.147, 37.3) == hm.place_hex("Selydove")
+    # the table's Shakhove lies 11 km from the map's place of that name: another village, so the point decides
+    assert fit.town_centre_hex(hm, "Shakhove", 48.382, 37.3) == hm.hex_at_latlon(48.382, 37.3)
+    assert fit.town_centre_hex(hm, "Nowhere", 48.147, 37.3) == hm.hex_at_latlon(48.147, 37.3)
