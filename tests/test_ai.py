@@ -182,7 +182,8 @@ def test_the_main_effort_moves_on_when_its_objective_is_held(make_model):
 def test_a_unit_shares_its_infiltrators_among_several_targets(make_model):
     for most in (1, 3):
         m = _main_effort_model(make_model, [unit("ru", "ru_assault_group", 45, 10, personnel=100)],
-                               **{"ai.ru.targets_per_unit": most, "ai.ru.min_send": 5.0})
+                               **{"ai.ru.targets_per_unit": most, "ai.ru.min_send": 5.0,
+                                  "ai.ru.commit_share": 0.3})  # a budget of 30
         m.main_effort = {"ru": np.array([], dtype=np.int64), "ua": np.array([], dtype=np.int64)}
         orders = [o for o, _ in russian_orders(m) if isinstance(o, Infiltrate)]
         # nobody holds the ground ahead, so a target needs only min_send and the last one gets the rest

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pygame
 
+from sim.model import WargameModel
 from sim.orders import Assault, Infiltrate
 from sim.rules import infiltration as infil_rule
 from sim.rules import legality
@@ -226,7 +227,9 @@ def test_cli_screenshot_and_batch_run(tmp_path):
 
 
 def test_a_second_infiltration_sends_the_rest_of_the_units_cap(pg):
-    g = Game("pokrovsk-axis-2024", side="ru", seed=1)
+    # the usual share well below the cap, so the first order leaves some of it to send
+    model = WargameModel("pokrovsk-axis-2024", seed=1, params={"ai.ru.commit_share": 0.2})
+    g = Game("pokrovsk-axis-2024", side="ru", seed=1, model=model)
     g.page = "play"
     m = g.model
     uid = next(u.uid for u in sorted(m.side_units("ru", "manoeuvre"), key=lambda u: u.uid)

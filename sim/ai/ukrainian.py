@@ -35,6 +35,14 @@ def _threatened_cities(m, v: View, p) -> set[int]:
             if dense[h] and v.own[h] >= 0.5 and v.dist[h] <= reach}
 
 
+def _strongpoints(m, v: View, p) -> np.ndarray:
+    """Towns and city hexes within `ai.ua.strongpoint_km` of the enemy: the second line of strongpoints (notes
+    §1.6). A unit holding one stays there rather than leave it empty to plug a gap; bombing may break its works,
+    but ruins still shelter a garrison."""
+    built_up = (m.map.terrain == int(Terrain.TOWN)) | (m.map.terrain == int(Terrain.CITY))
+    return built_up & (v.dist * m.map.spec.hex_km <= p.strongpoint_km)
+
+
 def _city_garrisons(m, v: View, threatened: set[int], used: set[str]) -> list[tuple[Order, str]]:
     """Send the nearest spare rear unit towards each threatened city hex that has no Ukrainian unit in it."""
     manned = {u.hex for u in m.side_units("ua", "manoeuvre")}
@@ -190,8 +198,9 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     threatened = _threatened_cities(m, v, p)
     for order, reason in _city_garrisons(m, v, threatened, used):
         give(order, reason)
+    strongpoint = _strongpoints(m, v, p)
     for u in sorted(v.rear_units(), key=lambda u: u.uid):
-        if u.uid in used or u.status.in_reserve or u.hex in threatened:
+        if u.uid in used or u.status.in_reserve or u.hex in threatened or strongpoint[u.hex]:
             continue
         dest = v.step_towards(u, 1, avoid=held)
         if dest is not None:
@@ -199,9 +208,10 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             give(Move(u.uid, dest), f"{u.name} moves up to an uncovered stretch of the line at {m.hex_label(dest)}")
     # drones where the Russian pressure is, guns a half range behind the line; both strike what they reach
     support = sorted(m.side_units("ua", "drone") + m.side_units("ua", "fires"), key=lambda u: u.uid)
-    # a third (drones) or half (guns) of their range behind the line, and beyond the infiltrators' reach
-    wants = [max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km), int(p.standoff_km / km))
-             for u in support]
+    # a third (drones) or half (guns) of their range behind the line, and beyond the infiltrators' reach, but never
+    # so far back that they cannot strike past the line (at most half their range)
+    wants = [max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km),
+                 int(min(p.standoff_km, u.utype.range_km / 2.0) / km)) for u in support]
     posts = _drone_posts(m, v, p, [(u, w) for u, w in zip(support, wants, strict=True) if u.utype.role == "drone"])
     guns = [u for u, want in zip(support, wants, strict=True) if u.utype.role != "drone"
             and abs(int(v.dist[u.hex]) - want) > 1]

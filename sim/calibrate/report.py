@@ -21,6 +21,7 @@ from sim.calibrate.fit import (
     GREY_WEIGHT,
     HELD,
     KEY_TOWNS,
+    PLACE_MATCH_KM,
     SCENARIO,
     WEEKS_PER_MONTH,
     Calibration,
@@ -454,11 +455,16 @@ def write_report(cal: Calibration, out: Path, command: str = "") -> Path:
         "occupied polygon of 8 July 2024, and on turn 0 its held hexes plus half of its contested ones give back "
         "DeepState's 3,311 km² (3,129 held + 363 contested km² in the box), so half is what DeepState's own "
         "partly-in polygon amounts to in this model. A town centre falls on the first turn its hex reaches "
-        f"control >= {HELD}.",
+        f"control >= {HELD}; its hex is the map's own hex for the town when the table's point lies within "
+        f"{PLACE_MATCH_KM:g} km of it (the table's points are rounded, and many sit on a hex edge), else the hex "
+        "containing the point.",
         "2. **Search.** A scrambled Latin hypercube (the batch machinery's `make_plan(design='lhs')`, as "
         "`wargame batch --design lhs --range ...`) over the parameters that §5 of the notes ranks most uncertain. "
         "Each point is played with the same seeds (`SeedSequence(root, spawn_key=(r,))`, common random numbers), "
-        "so points differ by their parameters and not by seed luck.",
+        "so points differ by their parameters and not by seed luck."
+        + (" Search and re-run games are played on past the scenario's sudden death to the window's end: the fit "
+           "is of the model's own course, and cannot lean on games that stopped early and kept their last area."
+           if b.get("fit_on") == "played_on" else ""),
         "3. **Distance, in months of error.** (a) the RMSE of the mean simulated weekly area against the real "
         "series, divided by the real mean monthly gain in the window (so 1.0 = the area is off by one month's "
         "advance), plus (b) the weighted mean over towns of |median simulated fall week - real fall week| in "

@@ -93,7 +93,8 @@ def _pocket_labels(hexmap, cut_off: np.ndarray) -> np.ndarray:
 
 
 def corridor_width(m: WargameModel, side: str, region: np.ndarray, ratio: np.ndarray | None = None) -> int:
-    """Fewest open hexes whose loss would cut ``region`` (hex ids) off from well-supplied ground nearby.
+    """Fewest open hexes whose loss would cut ``region`` (hex ids) off from ground nearby that is not threatened
+    (supply at or above `supply.op_encircled`).
 
     The cut is sought within `supply.corridor_radius_km` of the region: the corridor is a local feature, and a
     local graph keeps this a fraction of a millisecond.
@@ -112,7 +113,9 @@ def corridor_width(m: WargameModel, side: str, region: np.ndarray, ratio: np.nda
         reached[hm.nbr[frontier & ok].ravel()] = True
         frontier = reached[:-1] & (dist > d) & ok
         dist[frontier] = d
-    well_fed = ok if ratio is None else ok & (ratio >= p.strained)
+    # the way out leads to ground that is not itself threatened: strained is enough (far from the sources a whole
+    # sector may be strained, and asking for well-supplied ground there found no corridor, so "no way out")
+    well_fed = ok if ratio is None else ok & (ratio >= p.op_encircled)
     is_source = np.zeros(n, dtype=bool)
     is_source[m.supply_sources[side]] = True
     outer = ((dist == radius) & well_fed) | is_source & (dist <= radius) & ok
