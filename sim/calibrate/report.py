@@ -33,6 +33,9 @@ from sim.calibrate.fit import (
 NOT_APPLIED = ("`wargame calibrate --apply` writes them (with their ranges) into `sim/data/parameters.toml` and "
                "`sim/data/doctrine.toml`; the test suite must pass with them before they are committed.")
 # What earlier searches taught (kept by hand: a run cannot know its predecessors).
+XX_TEXT = ("(xx), the run reported here: the same search on that model; the re-run kept (xix)'s values (62 % at "
+           "distance 1.59, both key towns within two weeks), and its final, check and played-on batches put 63, 65 "
+           "and 63 % of weeks in the band.")
 SEARCH_HISTORY = (
     "Search history, all on 2026-11-21. (i) 96 points over eight rule parameters, `infiltration.kappa` 0.15-0.7: "
     "every accepted point sat at kappa's top edge. (ii) A run discarded because the code changed under it; since "
@@ -77,9 +80,24 @@ SEARCH_HISTORY = (
     "now includes the defaults it started from, and they won the pick (87 % in the final and check batches; a "
     "third batch of 200 runs, root seed 777, also 87 %, Selydove -1 and Kurakhove -1 weeks). The third fault was in "
     "this report: the distance to Pokrovsk counted islands infiltrators hold deep in the rear as the front, which "
-    "made breakthroughs look common. (xviii) is the run reported here: (xvii) again with the final batch also "
-    "played on past the sudden death (and `ai.ua.hold_cities_km` searched as the float it is); the defaults won "
-    "again.")
+    "made breakthroughs look common. (xviii): (xvii) again with the final batch also played on past the sudden "
+    "death (and `ai.ua.hold_cities_km` searched as the float it is); the defaults won again, but played on they put "
+    "the real series in the band on only 56 % of weeks: 195 of 200 games had ended by March 2025 and kept their "
+    "last area. Following the played-on games turned up four faults. Pockets never resolved, so by spring 2025 half "
+    "the Ukrainian units sat encircled behind the Russian line; an encircled unit now breaks out to its side's "
+    "ground within `supply.breakout_km` or, breaking with none near, surrenders. The corridor that triggers a "
+    "withdrawal was the narrowest anywhere on the front, so a pocket closing in the south emptied Pokrovsk in "
+    "December 2024; each threatened cluster now has its own, and it leads to ground that is not itself threatened "
+    "(far from the sources a whole sector is strained, and Vuhledar read 'no way out' in week 2). Ukrainian drone "
+    "units never left the sectors they started in: most crossings at Pokrovsk met one unit with its crews hunted "
+    "down while five full units watched empty sectors; they now move over the Russian pressure, clear of crew "
+    "hunters. And a town was judged on the hex holding the table's rounded point, often a field beside it; now on "
+    "the map's own hex for the town. Since then the search and re-run are judged on played-on games. (xix), 128 "
+    "points over 24 parameters (with `isr.crew_recovery`): 65 % in the final batch and the same played on, 67 % "
+    "in the check, Selydove -2.0 and Kurakhove +3.3 weeks; the spring-2025 slowdown now comes out of the model, "
+    "while August-September 2024 runs a little fast and the November surge is missing. Towns near the front are "
+    "then held by the units in them (`ai.ua.strongpoint_km`) and drone units stay within half their range of the "
+    "line. " + XX_TEXT)
 FORTRESS_BELT = ("Kostiantynivka", "Druzhkivka", "Kramatorsk", "Sloviansk")
 AGGLOMERATION = ("Pokrovsk", "Myrnohrad")
 BREAKTHROUGH_KM = 6.0  # notes §5 T12: a breakthrough bounds 6-15 km in a week
@@ -355,31 +373,29 @@ The levers added since the first fit, each with its own parameter and source: a 
 place (`main_effort`, `ai.ru.main_effort_km`, `main_effort_depth`, `objective_pull`) with supporting efforts
 (`supporting_efforts`, `supporting_effort_km`) and holding attacks elsewhere (`secondary_commit`); infiltrators
 shared among several targets (`targets_per_unit`, `send_margin`); cities entered once mostly surrounded
-(`city_ring`); Ukrainian city garrisons and drone standoff (`ai.ua.hold_cities_km`, `standoff_km`); replacement
-flows and Ukrainian drone growth; manned works in the control rule (`control.fort_weight`); abandoned pockets
-(`control.vacuum_rate`); overrun units falling back beside their lost hex (`movement.forced_fall_back_km`); units
-filled up to a full strength per side (`replacements.ru_strength_cap`); slower street fighting in city cores
-(`control.urban_pace`). The one that mattered most was sharing infiltrators among targets: before it, the ground
-taken in a week was capped by the number of Russian units at the front, so the advance was a straight line that
-neither weather, drones nor reinforcements could bend. What remains:
+(`city_ring`); Ukrainian city garrisons, strongpoints and drone standoff (`ai.ua.hold_cities_km`,
+`strongpoint_km`, `standoff_km`); replacement flows and Ukrainian drone growth; manned works in the control rule
+(`control.fort_weight`); abandoned pockets (`control.vacuum_rate`); overrun units falling back beside their lost
+hex (`movement.forced_fall_back_km`); units filled up to a full strength per side (`replacements.ru_strength_cap`);
+slower street fighting in city cores (`control.urban_pace`); breakout or surrender of encircled units
+(`supply.breakout_km`); drone units that follow the Russian pressure (`ai.ua.drone_shift_margin`). Since run (xix)
+the fit is judged on games played on past the sudden death, so the band is the model's own course. What remains:
 
-1. **Most games end in March 2025, and the coverage from then on rests on that.** In 195 of the final batch's
-   200 runs Russia holds 80 % of Pokrovsk and Myrnohrad, the scenario's sudden death, by a median of 3 March 2025
-   (history: Russia claimed Pokrovsk on 1 December 2025); an ended run keeps its last area. Played on past the
-   sudden death (the verdict's last line), the real series is inside the band on only 56 % of weeks: the median run
-   goes on to about 7,700 km² by the end of June 2025 against 6,578 (a 100-run probe), because the model has no
-   spring-2025 slowdown. The weeks outside the band are July and August 2024, when the model starts about twice as
-   fast as history (the median is 120 km² ahead by 5 August).
-2. **Pokrovsk falls far too early**: its centre in three runs in four (median February 2025), the agglomeration in
-   nearly all. Garrisons in the city hexes, manned works (`control.fort_weight`) and the slower street fighting
-   of `control.urban_pace` do not hold it against the Russian mass that gathers once the main effort turns west.
-3. **Secondary sectors.** Chasiv Yar, two hexes from the start line, falls about four months early; Toretsk is
-   seldom taken (history: January 2025); Vuhledar falls four months late in the median, Hrodivka and Ukrainsk two
-   to three months late.
-4. **Losses.** The RU:UA casualty exchange is about 3 (research 2-2.5) and Russia pays well under a fifth of the
-   research's 85-100 casualties per km²: the model's forces are smaller than the real ones on this front, and the
-   mass behind the line is not worn down by drones. About half the runs have a week in which the front moves 6 km
-   or more towards Pokrovsk, against one or two such weeks a year in history.
+1. **Autumn 2024.** The weeks outside the band are August 2024, when the model's median runs up to about 70 km²
+   ahead, and mid-November 2024 to early February 2025, when it runs up to about 440 km² behind: DeepState shows
+   606 km² taken in the four weeks to 25 November, the model's median 258. The model's advance is smooth where the
+   real one surged. Not modelled, each a candidate: a Russian autumn build-up beyond the scenario's reinforcements
+   (notes §4.12 suggests optional surge reserves), the collapse of the front between Vuhledar and Kurakhove after
+   Vuhledar fell, and Ukrainian reserves drawn away from the axis. The spring-2025 slowdown, missing before the
+   faults of (xviii) were fixed, now comes out of the model: Ukrainian drones mass where the Russians attack.
+2. **Secondary sectors.** Chasiv Yar falls about four months early and Vuhledar six weeks early (both start next
+   to the line, and a town with no unit in it is held only by its neighbours' share); Toretsk is never taken
+   (history: January 2025); Ukrainsk about three months late; Kotlyne and Novohrodivka five to eight weeks late.
+3. **Pokrovsk** is now held to the end of the window in about a third of the runs; in the median run its centre
+   falls in May 2025 (history: held until the end of 2025).
+4. **Losses.** The RU:UA casualty exchange is about 4.8 (research 2-2.5) and Russia pays about 25 casualties per
+   km² (research 85-100, front-wide): Ukrainian losses are too low, and Russian ones still well under the
+   research's, as the model's forces are smaller than the real ones on this front.
 """
 
 
