@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import hexgrid
-from sim.scenario import HexRef, Location, ScenarioError
+from sim.scenario import HexRef, Location, Reinforcement, ScenarioError
 from sim.units import SIDES, Unit, unit_types
 
 if TYPE_CHECKING:
@@ -212,6 +212,8 @@ def add_unit(m: WargameModel, entry, hid: int) -> Unit:
     """Create a unit from a scenario entry at hex ``hid`` and enter its personnel in the books."""
     utype = unit_types()[entry.type]
     personnel = entry.personnel if entry.personnel is not None else utype.personnel
+    if isinstance(entry, Reinforcement):  # a scheduled arrival: its size is an uncertain flow
+        personnel *= getattr(m.p.replacements, f"{utype.side}_reinforcement_scale")
     unit = Unit(m, entry.id, utype, m.cells[hid], entry.name or f"{utype.name} {entry.id}", personnel,
                 entry.cohesion, entry.quality)
     unit.status.in_reserve = entry.reserve

@@ -108,6 +108,19 @@ def test_replacements_refill_drone_crews_too(make_model):
     assert dr.personnel <= cohesion.full_strength(m, dr) + 1e-9
 
 
+@pytest.mark.parametrize("scale", [1.0, 2.5])
+def test_scheduled_reinforcements_arrive_at_the_scaled_strength(make_model, scale):
+    m = make_model(front_col=50, units=[unit("sq", "ua_squad", 40, 10)],
+                   params={**NO_GAPS, "replacements.ru_reinforcement_scale": scale},
+                   reinforcements=[{"id": "new", "type": "ru_assault_group", "at": at(55, 10), "personnel": 6,
+                                    "arrive": "2025-07-01"}])
+    before = m.books_in["ru"]
+    cohesion.reinforce(m)
+    assert m.units["new"].personnel == pytest.approx(6 * scale)
+    assert m.books_in["ru"] == pytest.approx(before + 6 * scale)  # the books count what arrived
+    assert m.units["sq"].personnel == 8  # starting units are not scaled
+
+
 def _two_battalions(make_model, near: float, far: float):
     """Two Ukrainian battalions a given number of people above or below full strength (1.5 x the type's): 'near'
     at (20, 40), 'far' ten hexes west; the ground west of column 35 is Ukraine's."""
