@@ -35,7 +35,11 @@ NOT_APPLIED = ("`wargame calibrate --apply` writes them (with their ranges) into
 # What earlier searches taught (kept by hand: a run cannot know its predecessors).
 XX_TEXT = ("(xx), the run reported here: the same search on that model; the re-run kept (xix)'s values (62 % at "
            "distance 1.59, both key towns within two weeks), and its final, check and played-on batches put 63, 65 "
-           "and 63 % of weeks in the band.")
+           "and 63 % of weeks in the band. A run (xxi) then also searched the size of the scheduled Russian "
+           "reinforcements (`replacements.ru_reinforcement_scale`, 0.5-3): its re-run pick (2.16, 65 % over 32 "
+           "runs) gave 60 and 62 % in its final and check batches, and Myrnohrad fell 17 weeks early, so it was not "
+           "adopted and the scale stays at 1; its accepted range (0.82-2.87, median 2.16) says the data lean to a "
+           "larger autumn build-up than the scenario's.")
 SEARCH_HISTORY = (
     "Search history, all on 2026-11-21. (i) 96 points over eight rule parameters, `infiltration.kappa` 0.15-0.7: "
     "every accepted point sat at kappa's top edge. (ii) A run discarded because the code changed under it; since "
