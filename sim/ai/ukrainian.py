@@ -12,7 +12,8 @@ from sim.geo.terrain import Terrain
 from sim.hexgrid import distance_arrays
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
 from sim.rules.assault import odds
-from sim.rules.graph import neighbour_any
+from sim.rules.graph import hex_steps_to
+from sim.rules.infiltration import hunt_radius
 from sim.rules.movement import (
     breakout_target,
     distance_to_enemy,
@@ -84,9 +85,7 @@ def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
         return {}
     hm = m.map
     left = _pressure(m)
-    hunted = m.presence[0] >= 1  # posts the infiltrators' crew hunters can reach (isr.hunt_radius_km)
-    for _ in range(max(1, round(m.p.isr.hunt_radius_km / hm.spec.hex_km))):
-        hunted = hunted | neighbour_any(hm, hunted)
+    hunted = hex_steps_to(hm, m.presence[0] >= 1) <= hunt_radius(m)  # posts the crew hunters can reach
     targets = np.flatnonzero(left > 0)
     prefetch_reach(m, [u for u, _ in drones])
     out: dict[str, tuple[int, str]] = {}

@@ -227,10 +227,15 @@ def clear(m: WargameModel) -> None:
                    drones=float(by_drones[i]), left=m.presence[a, h])
 
 
+def hunt_radius(m: WargameModel) -> int:
+    """Hex steps within which infiltrators hunt drone crews (`isr.hunt_radius_km`, at least one hex)."""
+    return max(1, round(m.p.isr.hunt_radius_km / m.map.spec.hex_km))
+
+
 def hunt_crews(m: WargameModel) -> None:
     """Infiltrators near enemy drone units hunt their crews: a drone is easy to replace, an operator is not."""
     p = m.p
-    radius = max(1, round(p.isr.hunt_radius_km / m.map.spec.hex_km))
+    radius = hunt_radius(m)
     for side in ("ru", "ua"):
         hunters_side = 0 if other(side) == "ru" else 1
         hunters = m.presence[hunters_side]

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from sim.geo.terrain import Terrain
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
 from sim.rules.graph import hex_steps_to, links, movement_graph, neighbour_any
 from sim.units import Unit, other
@@ -251,7 +252,8 @@ def breakout_target(m: WargameModel, unit: Unit) -> int | None:
     `supply.breakout_km` as the crow flies (small groups slip through the ring on foot); None if there is none."""
     s = 0 if unit.side == "ru" else 1
     steps = m.map.distances_from(unit.hex)
-    out = (m.own_share(unit.side) >= m.p.control.contested_high) & (m.pocket[s] < 0) & (m.map.terrain != 6)
+    out = (m.own_share(unit.side) >= m.p.control.contested_high) & (m.pocket[s] < 0)
+    out &= m.map.terrain != int(Terrain.WATER)
     out &= steps * m.map.spec.hex_km <= m.p.supply.breakout_km + 1e-9
     h = np.flatnonzero(out)
     if h.size == 0:
