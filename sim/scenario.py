@@ -145,6 +145,16 @@ class Replacements(Strict):
     source: str | None = None
 
 
+class Offensive(Strict):
+    """A period in which a side's campaign plan calls for an offensive: its AI sends more groups to more points."""
+
+    name: str
+    side: Literal["ru"]
+    start: dt.date
+    end: dt.date
+    source: str | None = None
+
+
 class SupplySources(Strict):
     ru: list[Location] = Field(min_length=1)
     ua: list[Location] = Field(min_length=1)
@@ -261,6 +271,7 @@ class Scenario(Strict):
     units: list[UnitEntry] = Field(min_length=1)
     reinforcements: list[Reinforcement] = []
     replacements: list[Replacements] = []
+    offensives: list[Offensive] = []
     supply: SupplySources
     fortifications: list[Fortification] = []
     obstacles: list[Obstacle] = []
@@ -291,6 +302,9 @@ class Scenario(Strict):
         for i, r in enumerate(self.replacements):
             if r.start and r.end and r.end < r.start:
                 problems.append(f"replacements.{i}: end {r.end} is before start {r.start}")
+        for i, o in enumerate(self.offensives):
+            if o.end < o.start:
+                problems.append(f"offensives.{i}: end {o.end} is before start {o.start}")
         names = {o.name for o in self.objectives}
         for i, sd in enumerate(self.victory.sudden_death):
             for name in sd.objectives:

@@ -112,5 +112,10 @@ def main_effort_km(m, side: str, depth: int = 1, supporting_scale: float = 1.0) 
     return np.min(steps, axis=0) * m.map.spec.hex_km
 
 
+def current_offensive(m, side: str):
+    """The scenario's offensive of ``side`` under way on this turn's date, or None."""
+    return next((o for o in m.scenario.offensives if o.side == side and o.start <= m.date <= o.end), None)
+
+
 def ring_hexes(m, hid: int, radius: int) -> np.ndarray:
     return np.flatnonzero(m.map.distances_from(hid) <= radius)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ai.common import View, allowed, infiltration_size, main_effort_km
+from sim.ai.common import View, allowed, current_offensive, infiltration_size, main_effort_km
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, Infiltrate, Move, Order, Reserve, Strike
 from sim.rules.assault import odds
@@ -41,14 +41,14 @@ def _towards_main_effort(m, v: View, unit, effort_km: np.ndarray) -> int | None:
 
 
 def _spread_groups(m, p, v: View, near: np.ndarray, dist: np.ndarray, scores: np.ndarray, planned: np.ndarray,
-                   enough: np.ndarray, budget: float) -> list[tuple[int, float]]:
+                   enough: np.ndarray, budget: float, n_targets: int) -> list[tuple[int, float]]:
     """Share one unit's infiltrators among its best targets: each gets what it takes to outnumber its garrison
     (``send_margin`` x flip ratio x garrison, less what is already on its way, at least ``min_send``), best first,
-    up to ``targets_per_unit`` targets; whatever is left goes to the last one. Updates ``planned``."""
+    up to ``n_targets`` targets; whatever is left goes to the last one. Updates ``planned``."""
     out: list[tuple[int, float]] = []
     taken = np.zeros(near.size, dtype=bool)
     left = budget
-    for k in range(max(1, int(p.targets_per_unit))):
+    for k in range(n_targets):
         value = scores[near] / np.maximum(dist, 1) / (1.0 + planned[near] / enough[near])
         value[taken] = 0.0
         i = int(np.argmax(value))
@@ -58,7 +58,7 @@ def _spread_groups(m, p, v: View, near: np.ndarray, dist: np.ndarray, scores: np
         h = int(near[i])
         need = p.send_margin * m.p.infiltration.flip_ratio * v.enemy_garrison[h] - planned[h]
         n = float(round(min(left, max(p.min_send, need))))
-        if k == int(p.targets_per_unit) - 1 or left - n < p.min_send:
+        if k == n_targets - 1 or left - n < p.min_send:
             n = left  # the last target, or too few left for another: all of the rest go here
         planned[h] += n
         out.append((h, n))
@@ -122,6 +122,10 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     effort_km = main_effort_km(m, "ru", int(p.main_effort_depth), p.main_effort_km / max(p.supporting_effort_km, 1e-9))
     secondary = np.isfinite(effort_km).any()
     scores = _target_scores(m, v, p, effort_km)
+    # in the scenario's offensives the command sends more groups, to more points along the line
+    offensive = current_offensive(m, "ru")
+    surge = p.offensive_intensity if offensive else 1.0
+    n_targets = max(1, int(p.targets_per_unit * surge))
     for u in active:
         if u.uid in assaulting or not u.utype.can_infiltrate:
             continue
@@ -130,15 +134,16 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         near, dist = near[keep], dist[keep]
         if near.size == 0:
             continue
-        share = p.commit_share
+        share = min(1.0, p.commit_share * surge)
         if secondary and effort_km[u.hex] > p.main_effort_km:
             share *= p.secondary_commit
         budget = infiltration_size(m, u, max(1.0, u.personnel * share * min(skill, 1.2)))
         if budget is None:
             continue  # a remnant too small to send anyone
-        for h, n in _spread_groups(m, p, v, near, dist, scores, planned, enough, budget):
+        during = f" ({offensive.name})" if offensive else ""
+        for h, n in _spread_groups(m, p, v, near, dist, scores, planned, enough, budget, n_targets):
             out.append((Infiltrate(u.uid, h, personnel=n),
-                        f"{u.name} infiltrates {m.hex_label(h)}: garrison there ~{v.enemy_garrison[h]:.0f}, "
+                        f"{u.name} infiltrates {m.hex_label(h)}{during}: garrison there ~{v.enemy_garrison[h]:.0f}, "
                         f"Ukrainian drone coverage {m.isr[v.e, h]:.2f}, control {m.control[h]:.2f}"))
     # feed the rear forward; drones just behind the line; fires in range of the front
     km = m.map.spec.hex_km

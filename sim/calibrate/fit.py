@@ -67,7 +67,7 @@ SEARCH_RANGES: dict[str, tuple[float, float]] = {
     "control.urban_pace": (0.08, 1.0),
     "replacements.ru_strength_cap": (1.0, 2.6),
     "isr.crew_recovery": (0.02, 0.3),
-    "replacements.ru_reinforcement_scale": (0.5, 3.0),
+    "ai.ru.offensive_intensity": (1.0, 3.5),
 }
 KEY_TOWNS = ("Selydove", "Kurakhove")
 BAR_WEEKS = 4.0  # the bar: the key towns' median fall within four weeks of history
