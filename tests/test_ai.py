@@ -192,6 +192,31 @@ def test_a_unit_shares_its_infiltrators_among_several_targets(make_model):
         assert all(m.try_issue(o) is None for o in orders)  # and the rules accept them all
 
 
+def test_in_an_offensive_units_send_more_groups_to_more_points(make_model):
+    import datetime as dt
+
+    from sim.scenario import Offensive
+
+    m = _main_effort_model(make_model, [unit("ru", "ru_assault_group", 45, 10, personnel=100)],
+                           **{"ai.ru.targets_per_unit": 2, "ai.ru.min_send": 5.0, "ai.ru.commit_share": 0.2,
+                              "ai.ru.offensive_intensity": 1.5})
+    m.main_effort = {"ru": np.array([], dtype=np.int64), "ua": np.array([], dtype=np.int64)}
+
+    def sent():
+        return [(o.personnel, reason) for o, reason in russian_orders(m) if isinstance(o, Infiltrate)]
+
+    # a budget of 100 x 0.2 = 20 over 2 points: min_send to the first, the rest to the last
+    assert sorted(n for n, _ in sent()) == [5.0, 15.0]
+    push = Offensive(name="push on the station", side="ru", start=m.date, end=m.date)
+    m.scenario = m.scenario.model_copy(update={"offensives": [push]})
+    # in the offensive: 100 x 0.2 x 1.5 = 30 over 2 x 1.5 = 3 points, and the reasons say why
+    pushed = sent()
+    assert sorted(n for n, _ in pushed) == pytest.approx([5.0, 5.0, 20.0])
+    assert all("(push on the station)" in reason for _, reason in pushed)
+    m.date += dt.timedelta(days=1)  # the offensive is over
+    assert sorted(n for n, _ in sent()) == [5.0, 15.0]
+
+
 def test_a_supporting_effort_counts_on_its_own_narrower_yardstick(make_model):
     from sim.ai.common import main_effort_km
 
