@@ -75,6 +75,29 @@ def test_a_reserve_too_tired_itself_relieves_nobody(make_model):
     assert not _kinds(ukrainian_orders(m), Rotate)
 
 
+@pytest.mark.parametrize("where, least_odds, assaults", [
+    ((47, 10), 1.5, True),     # a few infiltrators next to a line unit in the open: it counter-attacks
+    ((47, 10), 20.0, False),   # odds below ai.ua.counterattack_odds: clearing groups instead
+    ((47, 27), 1.5, False),    # a city garrison never leaves its strongpoint to counter-attack
+])
+def test_counter_attacks_need_the_odds_and_never_strip_a_strongpoint(make_model, where, least_odds, assaults):
+    from sim.geo.terrain import Terrain
+
+    m = make_model(front_col=48, units=[unit("bn", "ua_squad", *where, personnel=12)],
+                   params={"gap.g0": 0.0, "ai.ua.counterattack_odds": least_odds})
+    set_weather(m, "clear")
+    bn = m.units["bn"]
+    assert bool(m.map.terrain[bn.hex] == int(Terrain.CITY)) is (where == (47, 27))
+    seeped = next(int(h) for h in m.map.nbr[bn.hex] if h >= 0 and m.control[h] < 0.5)
+    m.control[seeped] = 0.4
+    m.presence[0, seeped] = 2.0
+    refresh(m)
+    orders = {type(o).__name__: o for o, _ in ukrainian_orders(m) if o.unit == "bn"}
+    assert ("Assault" in orders) is assaults
+    assert ("Infiltrate" in orders) is not assaults  # either way the infiltrators are dealt with
+    assert orders.get("Assault", orders.get("Infiltrate")).target == seeped
+
+
 def test_drone_units_go_where_the_russians_mass_and_keep_clear_of_crew_hunters(make_model):
     m = make_model(front_col=45, units=[unit("d1", "ua_drone_team", 38, 20)], params={"gap.g0": 0.0})
     set_weather(m, "clear")

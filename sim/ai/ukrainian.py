@@ -124,6 +124,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     used: set[str] = set()
     trigger = p.late_corridor_km if p.withdraw_trigger == "late" else p.early_corridor_km
     ru_presence = m.presence[0] * (v.own > 0.2)
+    strongpoint = _strongpoints(m, v, p)
     reserves = sorted([u for u in m.side_units("ua", "manoeuvre") if u.status.in_reserve and not u.status.broken],
                       key=lambda u: u.uid)
 
@@ -151,15 +152,18 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
                      f"{relief.name} relieves it")
                 continue
         # clear infiltrators next door: assault where the odds are good, else counter-infiltrate
-        # neighbours Ukraine holds outright are cleared by their garrison; orders may only target the others
+        # neighbours Ukraine holds outright are cleared by their garrison; orders may only target the others.
+        # A strongpoint's garrison sends clearing groups rather than the whole unit: a counter-attack puts all of
+        # it in the open under Russian drones, and a battalion bled that way soon has to leave its town
         near = [int(h) for h in m.map.nbr[u.hex]
                 if h >= 0 and ru_presence[h] > 0.5 and v.own[h] < m.p.control.contested_high]
         near += [u.hex] if ru_presence[u.hex] > 0.5 else []
         if near:
             h = max(near, key=lambda h: (ru_presence[h], -h))
-            if h != u.hex and m.control[h] < m.p.control.contested_high and allowed(m, Assault(u.uid, h)):
+            if (h != u.hex and not strongpoint[u.hex] and m.control[h] < m.p.control.contested_high
+                    and allowed(m, Assault(u.uid, h))):
                 o = odds(m, Assault(u.uid, h), v.cache)
-                if o["ratio"] >= 1.5 / skill:
+                if o["ratio"] >= p.counterattack_odds / skill:
                     give(Assault(u.uid, h), f"{u.name} counter-attacks {m.hex_label(h)} at odds {o['ratio']:.1f} "
                          f"against ~{ru_presence[h]:.0f} infiltrators")
                     continue
@@ -197,7 +201,6 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     threatened = _threatened_cities(m, v, p)
     for order, reason in _city_garrisons(m, v, threatened, used):
         give(order, reason)
-    strongpoint = _strongpoints(m, v, p)
     for u in sorted(v.rear_units(), key=lambda u: u.uid):
         if u.uid in used or u.status.in_reserve or u.hex in threatened or strongpoint[u.hex]:
             continue
