@@ -51,6 +51,7 @@ class UnitType:
     range_km: float = 0.0
     fires_per_day: float = 0.0
     engineer: bool = False
+    fire_brigade: bool = False  # a reserve the AI keeps back for breaches and reliefs rather than the line
     source: str = ""
 
     @property

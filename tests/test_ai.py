@@ -10,6 +10,7 @@ from sim.ai.russian import russian_orders
 from sim.ai.ukrainian import ukrainian_orders
 from sim.model import WargameModel
 from sim.orders import Assault, Commit, Infiltrate, Move, Rotate, Withdraw
+from sim.rules.movement import distance_to_enemy
 from tests.conftest import at, hexid, refresh, set_weather, unit
 
 
@@ -42,6 +43,23 @@ def test_pocket_is_left_at_the_early_trigger_and_held_at_the_late_one(make_model
     assert bool(withdrawals) is leaves
     if leaves:
         assert withdrawals[0].unit == "bn"
+
+
+@pytest.mark.parametrize("breakout_km, breaks_out", [(7.5, True), (0.0, False)])
+def test_an_encircled_unit_withdraws_only_by_breaking_out(make_model, breakout_km, breaks_out):
+    m = make_model(front_col=45, units=[unit("bn", "ua_squad", 44, 10)],
+                   params={"supply.breakout_km": breakout_km, "gap.g0": 0.0})
+    set_weather(m, "clear")
+    bn = m.units["bn"]
+    bn.status.supply = "encircled"
+    m.pocket[1][m.map.distances_from(bn.hex) <= 2] = 0  # a small pocket around it
+    m.pocket_info = [{"side": "ua", "hexes": 19, "area_km2": 4.0, "units": 1, "personnel": 8.0, "corridor_km": 0.0,
+                      "unit_ids": ["bn"]}]
+    withdrawals = [o for o in _kinds(ukrainian_orders(m), Withdraw) if o.unit == "bn"]
+    # with no ground of its own within reach it holds: the rules would refuse a breakout (seed 5 of the axis
+    # scenario met this in week 41, a pocket of six battalions)
+    assert bool(withdrawals) is breaks_out
+    assert all(m.try_issue(o) is None for o in withdrawals)
 
 
 def test_reserves_go_to_the_breach(make_model):
@@ -96,6 +114,21 @@ def test_counter_attacks_need_the_odds_and_never_strip_a_strongpoint(make_model,
     assert ("Assault" in orders) is assaults
     assert ("Infiltrate" in orders) is not assaults  # either way the infiltrators are dealt with
     assert orders.get("Assault", orders.get("Infiltrate")).target == seeped
+
+
+@pytest.mark.parametrize("kind, cohesion, returns", [
+    ("ua_squad", 70.0, True),          # rested: back to an uncovered stretch of the line
+    ("ua_squad", 50.0, False),         # still below ai.ua.ready_cohesion
+    ("ua_assault_squad", 70.0, False),  # a fire brigade stays back for breaches and reliefs
+])
+def test_rested_line_units_go_back_to_the_line(make_model, kind, cohesion, returns):
+    m = make_model(front_col=45, units=[unit("bn", kind, 40, 10, reserve=True, cohesion=cohesion)],
+                   params={"gap.g0": 0.0})
+    set_weather(m, "clear")
+    commits = [o for o in _kinds(ukrainian_orders(m), Commit) if o.unit == "bn"]
+    assert bool(commits) is returns
+    if returns:
+        assert distance_to_enemy(m, "ua")[commits[0].to] == 1  # on the line itself
 
 
 def test_drone_units_go_where_the_russians_mass_and_keep_clear_of_crew_hunters(make_model):

@@ -44,6 +44,27 @@ def _strongpoints(m, v: View, p) -> np.ndarray:
     return built_up & (v.dist * m.map.spec.hex_km <= p.strongpoint_km)
 
 
+def _back_to_the_line(m, v: View, p, reserves: list, used: set[str], held: set[int]) -> list[tuple[Order, str]]:
+    """Line units rested in reserve go back to uncovered stretches of the line; fire brigades stay back for
+    breaches and reliefs. Without this, battalions that broke in the summer of 2024 rested behind the line for
+    good: by September the line held 8 of 40 units while 22 rested ones sat idle."""
+    out = []
+    rested = [r for r in reserves
+              if r.uid not in used and not r.utype.fire_brigade and r.status.cohesion >= p.ready_cohesion]
+    prefetch_reach(m, rested, commit=True)
+    for r in rested:
+        reach = reachable(m, r, commit=True)
+        h = reach.hexes
+        h = h[(v.own[h] >= m.p.control.contested_high) & ~np.isin(h, list(held))]
+        if h.size == 0:
+            continue
+        dest = int(h[first_by(np.abs(v.dist[h] - 1), reach.dist[h], h)])
+        held.add(dest)
+        out.append((Commit(r.uid, dest), f"{r.name} returns to the line at {m.hex_label(dest)}, rested to cohesion "
+                    f"{r.status.cohesion:.0f}"))
+    return out
+
+
 def _city_garrisons(m, v: View, threatened: set[int], used: set[str]) -> list[tuple[Order, str]]:
     """Send the nearest spare rear unit towards each threatened city hex that has no Ukrainian unit in it."""
     manned = {u.hex for u in m.side_units("ua", "manoeuvre")}
@@ -140,7 +161,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             give(Withdraw(u.uid), f"{u.name} breaks out: it is encircled")
             continue
         corridor = corridor_of(m, u) if cut_off else float("inf")
-        if corridor <= trigger and withdrawal_target(m, u) is not None:
+        if corridor <= trigger and u.status.supply != "encircled" and withdrawal_target(m, u) is not None:
             give(Withdraw(u.uid), f"{u.name} withdraws: the corridor is {corridor:.1f} km wide, at or below the "
                  f"{p.withdraw_trigger} trigger of {trigger:.1f} km")
             continue
@@ -198,6 +219,8 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     # cities the front nears get a garrison of their own; then thin sectors get the rear's spare units, one unit
     # to a hex so the line is covered rather than stacked
     held = {u.hex for u in m.side_units("ua", "manoeuvre")}
+    for order, reason in _back_to_the_line(m, v, p, reserves, used, held):
+        give(order, reason)
     threatened = _threatened_cities(m, v, p)
     for order, reason in _city_garrisons(m, v, threatened, used):
         give(order, reason)
