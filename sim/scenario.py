@@ -305,6 +305,9 @@ class Scenario(Strict):
         for i, o in enumerate(self.offensives):
             if o.end < o.start:
                 problems.append(f"offensives.{i}: end {o.end} is before start {o.start}")
+            elif o.end < self.calendar.start or o.start > end:
+                problems.append(f"offensives.{i}: {o.start} to {o.end} is outside the scenario "
+                                f"({self.calendar.start} to {end})")
         names = {o.name for o in self.objectives}
         for i, sd in enumerate(self.victory.sudden_death):
             for name in sd.objectives:

@@ -249,6 +249,8 @@ CASES = [
      ["replacements.0.side:", "'ru' or 'ua'"]),
     ("offensive-end-before-start", _sub("end = 2025-11-04", "end = 2025-11-01"),
      ["offensives.0:", "end 2025-11-01 is before start 2025-11-02"]),
+    ("offensive-after-the-end", _sub("start = 2025-11-02\nend = 2025-11-04", "start = 2026-11-02\nend = 2026-11-04"),
+     ["offensives.0:", "outside the scenario", "2025-11-01 to 2025-11-06"]),
     ("offensive-of-ukraine", _sub('side = "ru"\nstart = 2025-11-02', 'side = "ua"\nstart = 2025-11-02'),
      ["offensives.0.side:", "'ru'"]),
     ("sudden-death-unknown-objective", _sub('objectives = ["Pokrovsk"]', 'objectives = ["Pokrovks"]'),
