@@ -47,8 +47,15 @@ LATEST_RUNS = (
     "in place of the reinforcement scale. Ukrainian counter-attacks then needed odds of 3 "
     "(`ai.ua.counterattack_odds`, a hidden 1.5 before) and strongpoint garrisons stopped making them: at 1.5, 39 "
     "counter-attacks in 40 weeks lost 1,228 people to kill 313 and bled the garrisons of Chasiv Yar and Vuhledar. "
-    "(xxii), the run reported here: 128 points over 25 parameters; the defaults, with the intensity at 2 from "
-    "probes, won the re-run pick again, and the November surge now lies inside the band.")
+    "(xxii), 128 points over 25 parameters: the defaults, with the intensity at 2 from probes, won the re-run pick, "
+    "and the final and check batches put 87 % of weeks in the band with the November surge inside it, but played "
+    "on only 65 %: games kept advancing through spring 2025 at two to three times the real pace, and the fit held "
+    "because 112 of 200 games had ended. The fitted Ukrainian drone growth (1.15 a year) was below what the "
+    "sources give (1 M drones in 2024, 2.5 M planned for 2025: +1.5), and 60-run probes at 1.5 put 83 % of "
+    "weeks in the band played on; it became the prior. Two Ukrainian AI faults were fixed at the same time: "
+    "battalions rested in reserve never went back to the line (by September 2024 the line held 8 of 40 units), "
+    "and an encircled unit with no ground to break out to asked for a withdrawal the rules refused. (xxiii), the "
+    "run reported here, the same search on that model: the defaults won the re-run pick again.")
 SEARCH_HISTORY = (
     "Search history, all on 2026-11-21. (i) 96 points over eight rule parameters, `infiltration.kappa` 0.15-0.7: "
     "every accepted point sat at kappa's top edge. (ii) A run discarded because the code changed under it; since "
@@ -396,20 +403,19 @@ offensives (`offensives`, `ai.ru.offensive_intensity`); counter-attacks only at 
 (`ai.ua.counterattack_odds`). Since run (xix) the search is judged on games played on past the sudden death, so it
 fits the model's own course. What remains:
 
-1. **Spring 2025, played on.** With the Russian autumn offensive dated in the scenario (`offensives`, strength
-   `ai.ru.offensive_intensity`), the November 2024 surge lies inside the band. As played, 112 of the 200 games end
-   within the window when Russia takes Pokrovsk and Myrnohrad; played on, the same games keep advancing through
-   February-June 2025 at two to three times the real pace (about 200-300 km² every four weeks against 85-150), so
-   from about March 2025 the real series lies under their band. Only the Ukrainian drone growth slows the model in
-   spring; the real slowdown also had Russian causes (units worn out by the autumn offensive, effort moved to Kursk
-   and Toretsk) that the model does not have.
-2. **August 2024** runs ahead by up to about 60 km² (weeks 3-7): every Ukrainian battalion starts fresh and in the
-   line, wears down at the same pace, and many break together in the fifth to eighth week.
-3. **Secondary sectors.** Chasiv Yar falls about 15 weeks early, Velyka Novosilka 12 and Vuhledar 7 (a town
+1. **Start and August 2024.** The start week is outside the band by 1.4 km² (the hex map's derived start holds
+   3,309.8 km², DeepState 3,311.2) and so is the first week, when the model's advance starts slower than the real
+   one; in weeks 4-7 its median runs ahead by 35-70 km². With the Russian autumn offensive dated in the scenario
+   (`offensives`, strength `ai.ru.offensive_intensity`) the November 2024 surge lies inside the band, and with the
+   sourced Ukrainian drone growth so does the spring-2025 slowdown, played on as well as played.
+2. **Offensive as input.** The surge comes from the dated offensive, not from the model: its dates are history and
+   only its strength is fitted. Without it the model's advance is smooth through the autumn.
+3. **Secondary sectors.** Chasiv Yar falls about 15 weeks early, Velyka Novosilka 11 and Vuhledar 7 (a town
    whose unit leaves is held only by its neighbours' share); Toretsk is hardly ever taken (history: January 2025);
-   Ukrainsk falls about 11 weeks late, Novohrodivka 7 and Hrodivka 4.
-4. **Pokrovsk** falls within the window in most runs (median April 2025; history: held until the end of 2025).
-5. **Losses.** The RU:UA casualty exchange is about 4.6 (research 2-2.5) and Russia pays about 21 casualties per
+   Ukrainsk falls about 10 weeks late, Novohrodivka 6, Hrodivka 5 and Kotlyne 4.
+4. **Pokrovsk** falls within the window in more than half the runs (median April 2025; history: held until the end
+   of 2025); Myrnohrad in fewer than half.
+5. **Losses.** The RU:UA casualty exchange is about 4.7 (research 2-2.5) and Russia pays about 22 casualties per
    km² (research 85-100, front-wide): Ukrainian losses are too low, and Russian ones still well under the
    research's, as the model's forces are smaller than the real ones on this front.
 """
@@ -472,8 +478,9 @@ def write_report(cal: Calibration, out: Path, command: str = "") -> Path:
     if played is not None:
         lines.append(f"- Played on: the final batch's games again without the scenario's sudden death put the real "
                      f"series inside their band on **{played['coverage']:.0%}** of weeks; {_towns_text(played)} "
-                     "weeks. This is the model's own course rather than the bar, but a fit that holds only because "
-                     "games stop is not yet a fit.")
+                     "weeks. This is the model's own course rather than the bar; "
+                     + ("it meets the bar too, so the fit does not lean on games that stopped." if played["met"] else
+                        "a fit that holds only because games stop is not yet a fit."))
     lines += ["", "![area band](calibration/area_band.png)", ""]
 
     # method
