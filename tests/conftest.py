@@ -63,7 +63,7 @@ def scenario_text(*, units: list[dict], base: str = "tactical", turns: int = 20,
                   presence: list[dict] = (), fortifications: list[dict] = (), obstacles: list[dict] = (),
                   supply: dict[str, list] | None = None, parameters: dict[str, Any] | None = None,
                   objectives: list[dict] = (), replacements: list[dict] = (), reinforcements: list[dict] = (),
-                  scenario_id: str = "test") -> str:
+                  offensives: list[dict] = (), scenario_id: str = "test") -> str:
     """The TOML text of a small scenario."""
     parts = [
         f'id = "{scenario_id}"\ntitle = "Test scenario"\nscale = "{SCALE_OF[base]}"\ndescription = "written by a test"\n',
@@ -84,7 +84,7 @@ def scenario_text(*, units: list[dict], base: str = "tactical", turns: int = 20,
         parts.append(_table("parameters", parameters))
     for key, rows in (("units", units), ("fortifications", fortifications), ("obstacles", obstacles),
                       ("objectives", objectives), ("replacements", replacements),
-                      ("reinforcements", reinforcements)):
+                      ("reinforcements", reinforcements), ("offensives", offensives)):
         for row in rows:
             parts.append(f"[[{key}]]\n" + "".join(f"{_key(k)} = {_toml_value(v)}\n" for k, v in row.items()))
     return "\n".join(parts)

@@ -981,3 +981,20 @@ def test_supply_states_order_matches_combat_factors():
     # the combat factor table is indexed by SUPPLY_STATES: supplied 1.0 down to encircled 0.5 (notes §4.7)
     assert SUPPLY_STATES == ("supplied", "strained", "op_encircled", "encircled")
     assert list(P.supply.combat_factor) == sorted(P.supply.combat_factor, reverse=True)
+
+
+def test_the_log_says_when_an_offensive_opens_and_ends(make_model):
+    import datetime as dt
+
+    # daily turns from 1 July; the offensive runs 3-4 July: announced with the forecast for its first and last+1 day
+    m = make_model(front_col=45, units=[unit("ru", "ru_assault_group", 46, 10)], params={"gap.g0": 0.0},
+                   offensives=[{"name": "push on the station", "side": "ru", "start": dt.date(2025, 7, 3),
+                                "end": dt.date(2025, 7, 4)}])
+    said = {}
+    for _ in range(5):
+        for e in m.end_turn():
+            if e.kind == "offensive":
+                said[e.turn] = e.text
+    assert said == {1: "The Russian command opens the push on the station, planned to 2025-07-04: its commanders "
+                       "send more groups to more points.",
+                    3: "The Russian command ends the push on the station."}

@@ -29,7 +29,7 @@ from sim.saves import load_game
 CALIBRATION_DIR = Path(__file__).resolve().parents[3] / "shared" / "calibration"
 RU, UA, GREY = "#c0392b", "#2e86c1", "#d9d3c3"
 KEY_KINDS = ("objective", "inject", "break", "gap", "overrun", "breakout", "surrender", "arrival", "arrival_lost", "end",
-             "ceasefire")
+             "ceasefire", "offensive")
 MAX_EVENTS = 80
 
 

@@ -75,3 +75,17 @@ def resolve(m: WargameModel) -> None:
            "Weather: mostly {dominant}, drone visibility {visibility:.2f}, {blind} drone-blind day(s){mud}{leaf}.",
            dominant=w["dominant"], visibility=w["visibility"], blind=w["blind_days"],
            mud=", mud season" if w["mud"] else "", leaf=", leaves on" if w["leaf_on"] else ", leaves off")
+    _announce_offensives(m)
+
+
+def _announce_offensives(m: WargameModel) -> None:
+    """Say when one of the scenario's offensives opens or ends, so the log and the review show why the pace changed."""
+    before = m.date - dt.timedelta(days=m.turn_days)
+    names = {"ru": "The Russian command", "ua": "The Ukrainian command"}
+    for o in m.scenario.offensives:
+        now, then = o.start <= m.date <= o.end, o.start <= before <= o.end
+        if now and not (then and m.turn > 0):
+            m.emit("weather", "offensive", o.side, None, "{who} opens the {name}, planned to {end}: its commanders "
+                   "send more groups to more points.", who=names[o.side], name=o.name, end=o.end.isoformat())
+        elif then and not now and m.turn > 0:
+            m.emit("weather", "offensive", o.side, None, "{who} ends the {name}.", who=names[o.side], name=o.name)
