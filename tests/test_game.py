@@ -172,6 +172,19 @@ def test_fog_hides_enemy_units_and_v_shows_them(pg):
     assert ru <= {mk.uid for mk in g.markers()}
 
 
+def test_the_top_bar_says_when_a_russian_offensive_is_under_way(pg):
+    g = Game("pokrovsk-2025", side="ua", seed=1)  # starts on 1 November 2025, inside its November offensive
+    g.page = "play"
+
+    def top() -> bytes:
+        g.draw_top()
+        return pygame.image.tostring(g.screen.subsurface((0, 0, g.screen.get_width(), TOP)), "RGB")
+
+    during = top()
+    g.model.scenario = g.model.scenario.model_copy(update={"offensives": []})
+    assert top() != during  # the same bar without the "Russian offensive" label
+
+
 def test_overlays_help_resize_minimap_tab_and_pan(pg):
     g = Game("tutorial", side="ua", seed=2)
     g.page = "play"

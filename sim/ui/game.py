@@ -14,6 +14,7 @@ import numpy as np
 import pygame
 
 from sim.ai import play_side
+from sim.ai.common import current_offensive
 from sim.geo.terrain import Terrain
 from sim.model import SIDE_INDEX, WargameModel
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Reserve, Rotate, Strike, Withdraw
@@ -564,8 +565,10 @@ class Game:
         f = get_font(17)
         wx = m.weather
         who = "hotseat" if len(self.humans) > 1 else "vs AI"
+        offensive = current_offensive(m, "ru")
         line1 = (f"{m.date}   Turn {m.turn + 1}/{m.scenario.calendar.turns}   Weather: {wx.get('dominant', '?')}, "
                  f"visibility {wx.get('visibility', 1.0):.2f}{', mud' if wx.get('mud') else ''}   "
+                 f"{'Russian offensive   ' if offensive else ''}"
                  f"You: {SIDE_NAMES[self.side]} ({who}, {self.difficulty})   "
                  f"orders {len(m.pending[self.side])}   {'INSTRUCTOR VIEW' if self.full_view else 'fog on'}")
         self.screen.blit(f.render(line1, True, TEXT), (8, 5))
