@@ -154,6 +154,9 @@ class Offensive(Strict):
     end: dt.date
     source: str | None = None
 
+    def covers(self, date: dt.date) -> bool:
+        return self.start <= date <= self.end
+
 
 class SupplySources(Strict):
     ru: list[Location] = Field(min_length=1)

@@ -27,18 +27,24 @@ def test_assaults_rise_when_drones_are_blind():
     assert counts["fog"] > counts["clear"], counts
 
 
+def _squad_cut_off(make_model, supply: str, **params):
+    """A Ukrainian squad next to the front in the given supply state."""
+    m = make_model(front_col=45, units=[unit("bn", "ua_squad", 44, 10)], params={"gap.g0": 0.0, **params})
+    set_weather(m, "clear")
+    m.units["bn"].status.supply = supply
+    return m, m.units["bn"]
+
+
+def _pocket(unit_id: str, corridor_km: float, hexes: int = 1) -> dict:
+    return {"side": "ua", "hexes": hexes, "area_km2": 0.2 * hexes, "units": 1, "personnel": 8.0,
+            "corridor_km": corridor_km, "unit_ids": [unit_id]}
+
+
 @pytest.mark.parametrize("trigger, leaves", [("early", True), ("late", False)])
 def test_pocket_is_left_at_the_early_trigger_and_held_at_the_late_one(make_model, trigger, leaves):
-    m = make_model(front_col=45, units=[unit("bn", "ua_squad", 44, 10)],
-                   params={"ai.ua.withdraw_trigger": trigger, "gap.g0": 0.0})
-    set_weather(m, "clear")
-    bn = m.units["bn"]
-    bn.status.supply = "op_encircled"
+    m, bn = _squad_cut_off(make_model, "op_encircled", **{"ai.ua.withdraw_trigger": trigger})
     # a pocket closing elsewhere (corridor 0) is not this unit's: only its own corridor of 5 km counts
-    m.pocket_info = [{"side": "ua", "hexes": 1, "area_km2": 0.2, "units": 1, "personnel": 8.0, "corridor_km": 0.0,
-                      "unit_ids": ["elsewhere"]},
-                     {"side": "ua", "hexes": 1, "area_km2": 0.2, "units": 1, "personnel": 8.0, "corridor_km": 5.0,
-                      "unit_ids": ["bn"]}]
+    m.pocket_info = [_pocket("elsewhere", 0.0), _pocket("bn", 5.0)]
     withdrawals = _kinds(ukrainian_orders(m), Withdraw)
     assert bool(withdrawals) is leaves
     if leaves:
@@ -47,14 +53,9 @@ def test_pocket_is_left_at_the_early_trigger_and_held_at_the_late_one(make_model
 
 @pytest.mark.parametrize("breakout_km, breaks_out", [(7.5, True), (0.0, False)])
 def test_an_encircled_unit_withdraws_only_by_breaking_out(make_model, breakout_km, breaks_out):
-    m = make_model(front_col=45, units=[unit("bn", "ua_squad", 44, 10)],
-                   params={"supply.breakout_km": breakout_km, "gap.g0": 0.0})
-    set_weather(m, "clear")
-    bn = m.units["bn"]
-    bn.status.supply = "encircled"
+    m, bn = _squad_cut_off(make_model, "encircled", **{"supply.breakout_km": breakout_km})
     m.pocket[1][m.map.distances_from(bn.hex) <= 2] = 0  # a small pocket around it
-    m.pocket_info = [{"side": "ua", "hexes": 19, "area_km2": 4.0, "units": 1, "personnel": 8.0, "corridor_km": 0.0,
-                      "unit_ids": ["bn"]}]
+    m.pocket_info = [_pocket("bn", 0.0, hexes=19)]
     withdrawals = [o for o in _kinds(ukrainian_orders(m), Withdraw) if o.unit == "bn"]
     # with no ground of its own within reach it holds: the rules would refuse a breakout (seed 5 of the axis
     # scenario met this in week 41, a pocket of six battalions)

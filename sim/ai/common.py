@@ -114,7 +114,7 @@ def main_effort_km(m, side: str, depth: int = 1, supporting_scale: float = 1.0) 
 
 def current_offensive(m, side: str):
     """The scenario's offensive of ``side`` under way on this turn's date, or None."""
-    return next((o for o in m.scenario.offensives if o.side == side and o.start <= m.date <= o.end), None)
+    return next((o for o in m.scenario.offensives if o.side == side and o.covers(m.date)), None)
 
 
 def ring_hexes(m, hid: int, radius: int) -> np.ndarray:

@@ -126,6 +126,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     offensive = current_offensive(m, "ru")
     surge = p.offensive_intensity if offensive else 1.0
     n_targets = max(1, int(p.targets_per_unit * surge))
+    during = f" ({offensive.name})" if offensive else ""
     for u in active:
         if u.uid in assaulting or not u.utype.can_infiltrate:
             continue
@@ -140,7 +141,6 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         budget = infiltration_size(m, u, max(1.0, u.personnel * share * min(skill, 1.2)))
         if budget is None:
             continue  # a remnant too small to send anyone
-        during = f" ({offensive.name})" if offensive else ""
         for h, n in _spread_groups(m, p, v, near, dist, scores, planned, enough, budget, n_targets):
             out.append((Infiltrate(u.uid, h, personnel=n),
                         f"{u.name} infiltrates {m.hex_label(h)}{during}: garrison there ~{v.enemy_garrison[h]:.0f}, "

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.scenario import WEATHER_STATES
+from sim.units import SIDE_NAMES
 
 if TYPE_CHECKING:
     from sim.model import WargameModel
@@ -79,13 +80,13 @@ def resolve(m: WargameModel) -> None:
 
 
 def _announce_offensives(m: WargameModel) -> None:
-    """Say when one of the scenario's offensives opens or ends, so the log and the review show why the pace changed."""
+    """Say when one of the scenario's offensives opens or ends, so the log and the review show why the pace changed.
+    The first turn announces one already under way at the start (the set-up's own events are not kept)."""
     before = m.date - dt.timedelta(days=m.turn_days)
-    names = {"ru": "The Russian command", "ua": "The Ukrainian command"}
     for o in m.scenario.offensives:
-        now, then = o.start <= m.date <= o.end, o.start <= before <= o.end
-        if now and not (then and m.turn > 0):
-            m.emit("weather", "offensive", o.side, None, "{who} opens the {name}, planned to {end}: its commanders "
-                   "send more groups to more points.", who=names[o.side], name=o.name, end=o.end.isoformat())
-        elif then and not now and m.turn > 0:
-            m.emit("weather", "offensive", o.side, None, "{who} ends the {name}.", who=names[o.side], name=o.name)
+        now, then = o.covers(m.date), o.covers(before) and m.turn > 0
+        if now != then:
+            m.emit("weather", "offensive", o.side, None,
+                   "{who} opens the {name}, planned to {end}: its commanders send more groups to more points."
+                   if now else "{who} ends the {name}.",
+                   who=f"The {SIDE_NAMES[o.side]} command", name=o.name, end=o.end.isoformat())
