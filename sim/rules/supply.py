@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra, maximum_flow
+from scipy.sparse.csgraph import dijkstra
 
 from sim.rules.graph import component_labels, link_graph, links
+from sim.rules.kernels import corridor_cut
 from sim.units import SIDES, other
 
 if TYPE_CHECKING:
@@ -97,47 +97,18 @@ def corridor_width(m: WargameModel, side: str, region: np.ndarray, ratio: np.nda
     (supply at or above `supply.op_encircled`).
 
     The cut is sought within `supply.corridor_radius_km` of the region: the corridor is a local feature, and a
-    local graph keeps this a fraction of a millisecond.
+    local graph keeps this to some microseconds (`kernels.corridor_cut`).
     """
     p = m.p.supply
     hm = m.map
-    n = hm.n
     ok = open_hexes(m, side)
     radius = max(2, round(p.corridor_radius_km / hm.spec.hex_km))
-    dist = np.full(n, radius + 1, dtype=np.int64)
-    dist[region] = 0
-    frontier = np.zeros(n, dtype=bool)
-    frontier[region] = True
-    for d in range(1, radius + 1):
-        reached = np.zeros(n + 1, dtype=bool)
-        reached[hm.nbr[frontier & ok].ravel()] = True
-        frontier = reached[:-1] & (dist > d) & ok
-        dist[frontier] = d
     # the way out leads to ground that is not itself threatened: strained is enough (far from the sources a whole
     # sector may be strained, and asking for well-supplied ground there found no corridor, so "no way out")
     well_fed = ok if ratio is None else ok & (ratio >= p.op_encircled)
-    is_source = np.zeros(n, dtype=bool)
+    is_source = np.zeros(hm.n, dtype=bool)
     is_source[m.supply_sources[side]] = True
-    outer = ((dist == radius) & well_fed) | is_source & (dist <= radius) & ok
-    if not outer.any():
-        return 0
-    local = np.flatnonzero((dist <= radius) & ok)
-    k = local.size
-    index = np.full(n + 1, -1, dtype=np.int64)  # the extra slot maps off-map neighbours (-1) to -1
-    index[local] = np.arange(k)
-    nb = index[hm.nbr[local]]  # the local graph's links, from the local hexes' neighbours: no pass over all links
-    a, b = np.repeat(np.arange(k), 6)[nb.ravel() >= 0], nb[nb >= 0]
-    big = 10_000
-    inner = np.zeros(k, dtype=bool)
-    inner[index[region[index[region] >= 0]]] = True
-    starts, ends = index[np.flatnonzero(outer)], index[region[index[region] >= 0]]
-    s_node, t_node = 2 * k, 2 * k + 1
-    rows = np.concatenate([np.arange(k), a + k, np.full(starts.size, s_node), ends + k])
-    cols = np.concatenate([np.arange(k) + k, b, starts, np.full(ends.size, t_node)])
-    caps = np.concatenate([np.where(inner, big, 1), np.full(a.size, big), np.full(starts.size + ends.size, big)])
-    graph = csr_matrix((caps.astype(np.int32), (rows, cols)), shape=(2 * k + 2, 2 * k + 2))
-    graph.sum_duplicates()
-    return int(min(maximum_flow(graph, s_node, t_node).flow_value, big))
+    return int(corridor_cut(hm.nbr, ok, np.asarray(region, dtype=np.int64), well_fed, is_source, radius, 10_000))
 
 
 def resolve(m: WargameModel) -> None:

@@ -1,0 +1,131 @@
+"""Compiled inner loops (numba) for the graph searches that dominate a turn.
+
+Python pays for every step of a search; numpy and scipy pay a fixed toll per call that is larger than the work on
+our small graphs. These kernels run whole searches in machine code. Each one answers exactly what the plain
+version it replaced answered (a maximum flow has one value; a shortest distance is the same float whichever
+search finds it), so the rules' results do not depend on them. Compiled code is cached beside the source, so
+only the first process on a machine pays for compiling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def corridor_cut(nbr: np.ndarray, ok: np.ndarray, region: np.ndarray, well_fed: np.ndarray,
+                 is_source: np.ndarray, radius: int, big: int) -> int:
+    """Fewest open hexes whose loss cuts ``region`` off from the ground within ``radius`` hex steps that is well
+    fed (or a supply source); ``big`` if no set of such hexes would, 0 if there is no such ground.
+
+    A maximum flow with unit capacity on every open hex outside the region (Menger: the most hex-disjoint paths
+    equal the fewest hexes that cut them), found by breadth-first augmenting paths on the hexes split into an
+    entry and an exit node. Only hexes within ``radius`` steps of the region, through open ground, take part.
+    """
+    n = nbr.shape[0]
+    dist = np.full(n, radius + 1, np.int64)
+    queue = np.empty(n, np.int64)
+    tail = 0
+    for h in region:
+        if dist[h] != 0:
+            dist[h] = 0
+            queue[tail] = h
+            tail += 1
+    head = 0
+    while head < tail:
+        h = queue[head]
+        head += 1
+        if not ok[h] or dist[h] >= radius:
+            continue
+        for j in range(6):
+            g = nbr[h, j]
+            if g >= 0 and ok[g] and dist[g] > dist[h] + 1:
+                dist[g] = dist[h] + 1
+                queue[tail] = g
+                tail += 1
+
+    # the local graph: hex i of the local list has entry node i and exit node i + k; source 2k, sink 2k + 1
+    index = np.full(n, -1, np.int64)
+    k = 0
+    any_outer = False
+    for q in range(tail):
+        h = queue[q]
+        if ok[h] and dist[h] <= radius:
+            index[h] = k
+            k += 1
+            if (dist[h] == radius and well_fed[h]) or is_source[h]:
+                any_outer = True
+    if not any_outer:
+        return 0
+    s_node, t_node = 2 * k, 2 * k + 1
+    max_edges = 2 * (k + 6 * k + 2 * k)
+    to = np.empty(max_edges, np.int64)
+    cap = np.empty(max_edges, np.int64)
+    nxt = np.empty(max_edges, np.int64)
+    first = np.full(2 * k + 2, -1, np.int64)
+    n_edges = 0
+    for q in range(tail):
+        h = queue[q]
+        i = index[h]
+        if i < 0:
+            continue
+        inner = dist[h] == 0
+        # (frm, dst, capacity) for the entry -> exit edge, then each link out, then the source and sink edges
+        n_edges = _add_edge(to, cap, nxt, first, n_edges, i, i + k, big if inner else 1)
+        for j in range(6):
+            g = nbr[h, j]
+            if g >= 0 and index[g] >= 0:
+                n_edges = _add_edge(to, cap, nxt, first, n_edges, i + k, index[g], big)
+        if (dist[h] == radius and well_fed[h]) or is_source[h]:
+            n_edges = _add_edge(to, cap, nxt, first, n_edges, s_node, i, big)
+        if inner:
+            n_edges = _add_edge(to, cap, nxt, first, n_edges, i + k, t_node, big)
+
+    flow = 0
+    via = np.empty(2 * k + 2, np.int64)  # the edge each node was reached by in this round's search
+    seen = np.empty(2 * k + 2, np.bool_)
+    order = np.empty(2 * k + 2, np.int64)
+    while flow < big:
+        seen[:] = False
+        seen[s_node] = True
+        order[0] = s_node
+        head, tail = 0, 1
+        while head < tail and not seen[t_node]:
+            u = order[head]
+            head += 1
+            e = first[u]
+            while e >= 0:
+                v = to[e]
+                if cap[e] > 0 and not seen[v]:
+                    seen[v] = True
+                    via[v] = e
+                    order[tail] = v
+                    tail += 1
+                e = nxt[e]
+        if not seen[t_node]:
+            break
+        push = big - flow
+        v = t_node
+        while v != s_node:
+            e = via[v]
+            push = min(push, cap[e])
+            v = to[e ^ 1]
+        v = t_node
+        while v != s_node:
+            e = via[v]
+            cap[e] -= push
+            cap[e ^ 1] += push
+            v = to[e ^ 1]
+        flow += push
+    return min(flow, big)
+
+
+@njit(cache=True)
+def _add_edge(to, cap, nxt, first, n_edges, frm, dst, capacity):
+    """Append edge frm -> dst and its residual twin (twins are e and e ^ 1); return the new edge count."""
+    to[n_edges], cap[n_edges], nxt[n_edges] = dst, capacity, first[frm]
+    first[frm] = n_edges
+    to[n_edges + 1], cap[n_edges + 1], nxt[n_edges + 1] = frm, 0, first[dst]
+    first[dst] = n_edges + 1
+    return n_edges + 2
