@@ -129,3 +129,88 @@ def _add_edge(to, cap, nxt, first, n_edges, frm, dst, capacity):
     to[n_edges + 1], cap[n_edges + 1], nxt[n_edges + 1] = frm, 0, first[dst]
     first[dst] = n_edges + 1
     return n_edges + 2
+
+
+@njit(cache=True)
+def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, starts: np.ndarray, limit: float,
+               n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dijkstra from each of ``starts`` over a CSR graph, stopping at cost ``limit``: for each start, the cost of
+    reaching nodes 0 to ``n_out`` - 1 (inf beyond the limit) and the node each was reached from (-1 if none).
+
+    Where two ways are equally cheap the one from the lower-numbered node wins, so a path never depends on the
+    order a heap happens to pop ties in.
+    """
+    n = indptr.size - 1
+    dist_out = np.full((starts.size, n_out), np.inf)
+    prev_out = np.full((starts.size, n_out), -1, np.int64)
+    dist = np.full(n, np.inf)
+    prev = np.full(n, -1, np.int64)
+    done = np.zeros(n, np.bool_)
+    touched = np.empty(n, np.int64)
+    heap_d = np.empty(indices.size + 1)
+    heap_v = np.empty(indices.size + 1, np.int64)
+    for row in range(starts.size):
+        src = starts[row]
+        dist[src] = 0.0
+        touched[0] = src
+        n_touched = 1
+        heap_d[0], heap_v[0] = 0.0, src
+        size = 1
+        while size > 0:
+            d, u = heap_d[0], heap_v[0]
+            size -= 1
+            if size > 0:
+                _sift_down(heap_d, heap_v, size, heap_d[size], heap_v[size])
+            if done[u] or d > dist[u]:
+                continue
+            done[u] = True
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
+                nd = d + weights[e]
+                if nd > limit or done[v]:
+                    continue
+                if nd < dist[v]:
+                    if dist[v] == np.inf:
+                        touched[n_touched] = v
+                        n_touched += 1
+                    dist[v], prev[v] = nd, u
+                    size = _push(heap_d, heap_v, size, nd, v)
+                elif nd == dist[v] and u < prev[v]:
+                    prev[v] = u
+        for i in range(n_touched):
+            v = touched[i]
+            if v < n_out:
+                dist_out[row, v], prev_out[row, v] = dist[v], prev[v]
+            dist[v], prev[v], done[v] = np.inf, -1, False
+    return dist_out, prev_out
+
+
+@njit(cache=True)
+def _push(heap_d, heap_v, size, d, v):
+    """Add (d, v) to the binary heap of ``size`` entries; return the new size."""
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 1
+        if heap_d[parent] <= d:
+            break
+        heap_d[i], heap_v[i] = heap_d[parent], heap_v[parent]
+        i = parent
+    heap_d[i], heap_v[i] = d, v
+    return size + 1
+
+
+@njit(cache=True)
+def _sift_down(heap_d, heap_v, size, d, v):
+    """Place (d, v) from the root down a heap of ``size`` entries (after its smallest was taken)."""
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and heap_d[child + 1] < heap_d[child]:
+            child += 1
+        if heap_d[child] >= d:
+            break
+        heap_d[i], heap_v[i] = heap_d[child], heap_v[child]
+        i = child
+    heap_d[i], heap_v[i] = d, v

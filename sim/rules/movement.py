@@ -12,15 +12,16 @@ by breaking out: on foot, in small groups, to its side's ground within `supply.b
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from sim.geo.terrain import Terrain
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
 from sim.rules.graph import hex_steps_to, links, movement_graph, neighbour_any
+from sim.rules.kernels import reach_rows
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
@@ -67,7 +68,11 @@ class Reach(Mapping):
 
     def __init__(self, dist: np.ndarray, prev: np.ndarray, start: int):
         self.dist, self.prev, self.start = dist, prev, start
-        self.hexes = np.flatnonzero(np.isfinite(dist))
+
+    @cached_property
+    def hexes(self) -> np.ndarray:
+        """The hexes in reach, in id order (worked out on first use: most reaches are only asked about a hex)."""
+        return np.flatnonzero(np.isfinite(self.dist))
 
     def __contains__(self, hid) -> bool:
         return isinstance(hid, int | np.integer) and 0 <= hid < self.dist.size and bool(np.isfinite(self.dist[hid]))
@@ -103,8 +108,8 @@ def _reach_key(m: WargameModel, unit: Unit, commit: bool) -> tuple:
 def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
     """Work out the reach of several units at once, so later ``reachable`` calls for them are cache hits.
 
-    One Dijkstra call per side and mobility serves many start hexes: scipy's per-call overhead is about twice
-    the cost of a small search. The rows equal what one call per unit gives, so answers do not change.
+    One compiled search (`kernels.reach_rows`) per side and mobility serves many start hexes; each row is what a
+    search from that unit alone gives, so answers never depend on which units were asked about together.
     """
     groups: dict[tuple, dict[tuple, int]] = {}
     for u in units:
@@ -116,11 +121,11 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
     for (side, mobility, budget), todo in groups.items():
         graph = _step_costs(m, mobility, _context(m, side))
         starts = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
-        dist, pred = dijkstra(graph, directed=True, indices=starts + n, limit=budget + 1e-9, return_predecessors=True)
+        dist, pred = reach_rows(graph.indptr, graph.indices, graph.data, starts + n, budget + 1e-9, n)
         for row, (key, start) in enumerate(todo.items()):
-            d = dist[row, :n].copy()
+            d = dist[row]
             d[start] = 0.0
-            cache[key] = Reach(d, pred[row, :n] - n, start)  # entry's predecessor: previous hex's exit
+            cache[key] = Reach(d, pred[row] - n, start)  # entry's predecessor: previous hex's exit
 
 
 def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
