@@ -132,17 +132,19 @@ def _add_edge(to, cap, nxt, first, n_edges, frm, dst, capacity):
 
 
 @njit(cache=True)
-def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, starts: np.ndarray, limit: float,
-               n_out: int) -> tuple[np.ndarray, np.ndarray]:
-    """Dijkstra from each of ``starts`` over a CSR graph, stopping at cost ``limit``: for each start, the cost of
-    reaching nodes 0 to ``n_out`` - 1 (inf beyond the limit) and the node each was reached from (-1 if none).
+def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray,
+               starts: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """Dijkstra from each hex of ``starts`` over the hex links (a CSR graph), stopping at cost ``limit``: for each
+    start, the cost of reaching every hex (inf beyond the limit) and the hex it was reached from (-1 if none).
 
-    Where two ways are equally cheap the one from the lower-numbered node wins, so a path never depends on the
-    order a heap happens to pop ties in.
+    Passing through a hex costs ``through`` on top of entering it, and an infinite ``through`` (a zone of control)
+    stops a unit that enters: it is the movement graph with an entry and an exit node per hex, searched without
+    building the doubled graph. A unit leaves its own hex freely. Where two ways are equally cheap the one from the
+    lower-numbered hex wins, so a path never depends on the order a heap happens to pop ties in.
     """
     n = indptr.size - 1
-    dist_out = np.full((starts.size, n_out), np.inf)
-    prev_out = np.full((starts.size, n_out), -1, np.int64)
+    dist_out = np.full((starts.size, n), np.inf)
+    prev_out = np.full((starts.size, n), -1, np.int64)
     dist = np.full(n, np.inf)
     prev = np.full(n, -1, np.int64)
     done = np.zeros(n, np.bool_)
@@ -164,9 +166,10 @@ def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sta
             if done[u] or d > dist[u]:
                 continue
             done[u] = True
+            leave = d if u == src else d + through[u]  # the cost at the hex's exit
             for e in range(indptr[u], indptr[u + 1]):
                 v = indices[e]
-                nd = d + weights[e]
+                nd = leave + weights[e]
                 if nd > limit or done[v]:
                     continue
                 if nd < dist[v]:
@@ -179,10 +182,40 @@ def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sta
                     prev[v] = u
         for i in range(n_touched):
             v = touched[i]
-            if v < n_out:
-                dist_out[row, v], prev_out[row, v] = dist[v], prev[v]
+            dist_out[row, v], prev_out[row, v] = dist[v], prev[v]
             dist[v], prev[v], done[v] = np.inf, -1, False
     return dist_out, prev_out
+
+
+@njit(cache=True)
+def nearest_cost(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Cost from the nearest of ``sources`` to every node of a CSR graph (inf where none leads): one Dijkstra
+    with every source at cost 0."""
+    n = indptr.size - 1
+    dist = np.full(n, np.inf)
+    done = np.zeros(n, np.bool_)
+    heap_d = np.empty(indices.size + sources.size)
+    heap_v = np.empty(indices.size + sources.size, np.int64)
+    size = 0
+    for src in sources:
+        if dist[src] > 0.0:
+            dist[src] = 0.0
+            size = _push(heap_d, heap_v, size, 0.0, src)
+    while size > 0:
+        d, u = heap_d[0], heap_v[0]
+        size -= 1
+        if size > 0:
+            _sift_down(heap_d, heap_v, size, heap_d[size], heap_v[size])
+        if done[u] or d > dist[u]:
+            continue
+        done[u] = True
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            nd = d + weights[e]
+            if nd < dist[v]:
+                dist[v] = nd
+                size = _push(heap_d, heap_v, size, nd, v)
+    return dist
 
 
 @njit(cache=True)

@@ -121,11 +121,11 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
     for (side, mobility, budget), todo in groups.items():
         graph = _step_costs(m, mobility, _context(m, side))
         starts = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
-        dist, pred = reach_rows(graph.indptr, graph.indices, graph.data, starts + n, budget + 1e-9, n)
+        # the graph's rows n to 2n - 1 are the hexes' exits, whose links lead to entries 0 to n - 1: the hex links
+        dist, prev = reach_rows(graph.indptr[n:] - n, graph.indices[n:], graph.data[n:], graph.data[:n], starts,
+                                budget + 1e-9)
         for row, (key, start) in enumerate(todo.items()):
-            d = dist[row]
-            d[start] = 0.0
-            cache[key] = Reach(d, pred[row] - n, start)  # entry's predecessor: previous hex's exit
+            cache[key] = Reach(dist[row], prev[row], start)
 
 
 def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:

@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 
 from sim.rules.graph import component_labels, link_graph, links
-from sim.rules.kernels import corridor_cut
+from sim.rules.kernels import corridor_cut, nearest_cost
 from sim.units import SIDES, other
 
 if TYPE_CHECKING:
@@ -70,7 +69,7 @@ def trace(m: WargameModel, side: str) -> tuple[np.ndarray, np.ndarray]:
     sources = sources[ok[sources]]
     if sources.size == 0:
         return np.zeros(n), np.where(ok, 0, -1).astype(np.int32)
-    dist = dijkstra(sg.graph, directed=True, indices=sources, min_only=True)
+    dist = nearest_cost(sg.graph.indptr, sg.graph.indices, weight, sources.astype(np.int64))
     ratio = np.exp(-dist)
     ratio[~np.isfinite(dist)] = 0.0
     pocket = np.full(n, -1, dtype=np.int32)
