@@ -4,9 +4,9 @@ Entering a hex costs its width in km times the terrain's cost (or the road's fac
 mud off roads. Vehicles cannot cross a river without a road (a bridge) nor any anti-tank obstacle; men on foot can,
 at a price. A unit may not enter a hex the enemy holds beyond `movement.enemy_control_limit` (that takes an
 infiltration or an assault), and must stop on entering a hex next to a hex the enemy holds with troops in it
-(zone of control). Moving through enemy interdiction costs people. A unit cut off from supply altogether withdraws
-by breaking out: on foot, in small groups, to its side's ground within `supply.breakout_km`, losing
-`supply.breakout_loss` of its people on the way.
+(zone of control). Moving through enemy interdiction costs people, so of equally cheap routes a unit takes the one
+the enemy's drones watch least. A unit cut off from supply altogether withdraws by breaking out: on foot, in small
+groups, to its side's ground within `supply.breakout_km`, losing `supply.breakout_loss` of its people on the way.
 """
 
 from __future__ import annotations
@@ -122,8 +122,9 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
         graph = _step_costs(m, mobility, _context(m, side))
         starts = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
         # the graph's rows n to 2n - 1 are the hexes' exits, whose links lead to entries 0 to n - 1: the hex links
-        dist, prev = reach_rows(graph.indptr[n:] - n, graph.indices[n:], graph.data[n:], graph.data[:n], starts,
-                                budget + 1e-9)
+        exposure = m.interdiction[0 if side == "ua" else 1]  # the enemy's: what move_unit charges along the path
+        dist, prev = reach_rows(graph.indptr[n:] - n, graph.indices[n:], graph.data[n:], graph.data[:n], exposure,
+                                starts, budget + 1e-9)
         for row, (key, start) in enumerate(todo.items()):
             cache[key] = Reach(dist[row], prev[row], start)
 
