@@ -46,25 +46,52 @@ def mesa_floor_ms(width: int, height: int, n_units: int, steps: int = 200, repea
     return statistics.median(times)
 
 
-def turn_costs(scenario: str, turns: int, seed: int = 1) -> tuple[list[float], list[float], int, object]:
-    """Per-turn wall times of the rules (end_turn) and of both AIs giving orders."""
+def _phase_name(phase) -> str:
+    module = phase.__module__.rsplit(".", 1)[-1]
+    return phase.__name__.lstrip("_") if module == "rules" else f"{module}.{phase.__name__}"
+
+
+def turn_costs(scenario: str, turns: int, seed: int = 1) -> tuple[list[float], list[float], dict[str, float], int]:
+    """Per-turn wall times of the rules (end_turn) and of both AIs giving orders, the mean time of each rule phase
+    per turn (what is not in a phase, the metrics and victory check, under "metrics_and_victory"), and the number
+    of units at the end."""
+    import sim.rules
     from sim.ai import play_side
     from sim.model import WargameModel
 
     m = WargameModel(scenario, seed=seed)
     rules, ai = [], []
-    for _ in range(turns):
-        if m.over:
-            break
-        t0 = time.perf_counter()
-        play_side(m, "ru")
-        play_side(m, "ua")
-        t1 = time.perf_counter()
-        m.end_turn()
-        t2 = time.perf_counter()
-        ai.append((t1 - t0) * 1000)
-        rules.append((t2 - t1) * 1000)
-    return rules, ai, len(m.units), m
+    phases: dict[str, float] = {}
+
+    def timed(phase):
+        name = _phase_name(phase)
+
+        def run(model):
+            t = time.perf_counter()
+            phase(model)
+            phases[name] = phases.get(name, 0.0) + (time.perf_counter() - t) * 1000
+        return run
+
+    plain = sim.rules.PHASES
+    sim.rules.PHASES = tuple(timed(ph) for ph in plain)  # end_turn reads the tuple at each call
+    try:
+        for _ in range(turns):
+            if m.over:
+                break
+            t0 = time.perf_counter()
+            play_side(m, "ru")
+            play_side(m, "ua")
+            t1 = time.perf_counter()
+            m.end_turn()
+            t2 = time.perf_counter()
+            ai.append((t1 - t0) * 1000)
+            rules.append((t2 - t1) * 1000)
+    finally:
+        sim.rules.PHASES = plain
+    played = max(len(rules), 1)
+    per_turn = {name: total / played for name, total in phases.items()}
+    per_turn["metrics_and_victory"] = max(sum(rules) / played - sum(per_turn.values()), 0.0)
+    return rules, ai, per_turn, len(m.units)
 
 
 def run_bench(quick: bool = False) -> list[tuple[str, str, str]]:
@@ -72,12 +99,12 @@ def run_bench(quick: bool = False) -> list[tuple[str, str, str]]:
 
     out: list[tuple[str, str, str]] = []
     t0 = time.perf_counter()
-    build_map(OPERATIONAL)
+    hexmap = build_map(OPERATIONAL)
     out.append(("map_build_operational", f"{(time.perf_counter() - t0) * 1000:.0f}", "ms"))
     turns = 20 if quick else 60
-    rules, ai, n_units, m = turn_costs(BENCH_SCENARIO, turns)
+    rules, ai, phases, n_units = turn_costs(BENCH_SCENARIO, turns)
     turn = statistics.median(rules)
-    floor = mesa_floor_ms(m.map.width, m.map.height, n_units, steps=100 if quick else 300)
+    floor = mesa_floor_ms(hexmap.width, hexmap.height, n_units, steps=100 if quick else 300)
     out += [
         ("units", f"{n_units}", "units"),
         ("turn_rules", f"{turn:.2f}", "ms"),
@@ -86,6 +113,8 @@ def run_bench(quick: bool = False) -> list[tuple[str, str, str]]:
         ("ai_turn_both_sides", f"{statistics.median(ai):.2f}", "ms"),
         ("game_turn_total", f"{statistics.median([a + b for a, b in zip(rules, ai, strict=True)]):.2f}", "ms"),
     ]
+    # where a turn of the rules goes, largest first (means per turn, so they add up to the mean turn)
+    out += [(f"phase_{name}", f"{ms:.2f}", "ms") for name, ms in sorted(phases.items(), key=lambda kv: -kv[1])]
     from sim.batch.runner import batch_throughput
 
     b = batch_throughput(BENCH_SCENARIO, runs=6 if quick else 12, workers=2)
