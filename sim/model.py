@@ -223,10 +223,17 @@ class WargameModel(mesa.Model):
         return self.scenario.calendar.start + dt.timedelta(days=turn * self.turn_days)
 
     def hex_label(self, hid: int) -> str:
-        """A readable name for a hex: its place name if any, else its column and row."""
-        name = self.hex_names.get(hid)
-        col, row = self.map.coords(hid)
-        return f"{name} ({col},{row})" if name else f"hex ({col},{row})"
+        """A readable name for a hex: its place name if any, else its column and row (kept: events and order
+        reasons ask for a few hundred labels a turn)."""
+        labels = self.__dict__.get("_hex_labels")
+        if labels is None or labels[0] is not self.map:
+            labels = self._hex_labels = (self.map, {})
+        label = labels[1].get(hid)
+        if label is None:
+            name = self.hex_names.get(hid)
+            col, row = self.map.coords(hid)
+            label = labels[1][hid] = f"{name} ({col},{row})" if name else f"hex ({col},{row})"
+        return label
 
     def record_loss(self, side: str, cause: str, amount: float, unit: Unit | None = None) -> float:
         if amount <= 0:
