@@ -544,32 +544,6 @@ def test_zone_of_control_stops_movement(make_model):
         assert prev < 0 or prev == start or not zoc[prev]  # nobody moves on out of a zone of control
 
 
-def _two_equal_routes(hm):
-    """A hex, a hex two steps off the straight lines, and the two open, roadless hexes between them."""
-    plain = (hm.terrain == Terrain.OPEN) & ~(hm.road > 0).any(axis=1)
-    for h in np.flatnonzero(plain):
-        ring = set(hm.nbr[h][hm.nbr[h] >= 0].tolist())
-        for dest in np.flatnonzero(plain & (hm.distances_from(int(h)) == 2)):
-            middle = sorted(ring & set(hm.nbr[dest][hm.nbr[dest] >= 0].tolist()))
-            if len(middle) == 2 and all(plain[middle]):
-                return int(h), int(dest), middle
-    raise AssertionError("no plain ground with two equal routes")
-
-
-@pytest.mark.parametrize("watched", [0, 1])
-def test_of_two_equally_cheap_routes_a_unit_takes_the_one_drones_watch_less(make_model, watched):
-    m = make_model(units=[unit("sq", "ua_squad", 44, 10)], params=NO_GAPS)
-    h, dest, middle = _two_equal_routes(m.map)
-    m.units["sq"].place(m.cells[h])
-    set_weather(m, "clear")
-    m.interdiction[0, middle[watched]] = 0.5  # Russian drones over one of the two middle hexes
-    best = movement.reachable(m, m.units["sq"])
-    assert movement.path_to(best, dest) == [h, middle[1 - watched], dest]
-    before = m.units["sq"].personnel
-    assert movement.move_unit(m, m.units["sq"], dest)
-    assert m.units["sq"].personnel == before  # the quiet route costs no one to drones
-
-
 def _overrun_model(make_model, **params):
     """A Ukrainian mechanised battalion on the front line (column 20 is Russian), and level-3 works 8 hexes back,
     well within the week's reach of a vehicle unit; then Russia takes the battalion's hex."""

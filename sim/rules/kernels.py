@@ -132,65 +132,6 @@ def _add_edge(to, cap, nxt, first, n_edges, frm, dst, capacity):
 
 
 @njit(cache=True)
-def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray,
-               exposure: np.ndarray, starts: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
-    """Dijkstra from each hex of ``starts`` over the hex links (a CSR graph), stopping at cost ``limit``: for each
-    start, the cost of reaching every hex (inf beyond the limit) and the hex it was reached from (-1 if none).
-
-    Passing through a hex costs ``through`` on top of entering it, and an infinite ``through`` (a zone of control)
-    stops a unit that enters: it is the movement graph with an entry and an exit node per hex, searched without
-    building the doubled graph. A unit leaves its own hex freely. Of equally cheap ways a unit takes the one least
-    exposed to the enemy's drones (the sum of ``exposure`` over the hexes it enters), then the one from the
-    lower-numbered hex, so a path never depends on the order a heap happens to pop ties in.
-    """
-    n = indptr.size - 1
-    dist_out = np.full((starts.size, n), np.inf)
-    prev_out = np.full((starts.size, n), -1, np.int64)
-    dist = np.full(n, np.inf)
-    expo = np.zeros(n)
-    prev = np.full(n, -1, np.int64)
-    done = np.zeros(n, np.bool_)
-    touched = np.empty(n, np.int64)
-    heap_d = np.empty(indices.size + 1)
-    heap_v = np.empty(indices.size + 1, np.int64)
-    for row in range(starts.size):
-        src = starts[row]
-        dist[src], expo[src] = 0.0, 0.0
-        touched[0] = src
-        n_touched = 1
-        heap_d[0], heap_v[0] = 0.0, src
-        size = 1
-        while size > 0:
-            d, u = heap_d[0], heap_v[0]
-            size -= 1
-            if size > 0:
-                _sift_down(heap_d, heap_v, size, heap_d[size], heap_v[size])
-            if done[u] or d > dist[u]:
-                continue
-            done[u] = True
-            leave = d if u == src else d + through[u]  # the cost at the hex's exit
-            for e in range(indptr[u], indptr[u + 1]):
-                v = indices[e]
-                nd = leave + weights[e]
-                if nd > limit or done[v]:
-                    continue
-                ne = expo[u] + exposure[v]
-                if nd < dist[v]:
-                    if dist[v] == np.inf:
-                        touched[n_touched] = v
-                        n_touched += 1
-                    dist[v], expo[v], prev[v] = nd, ne, u
-                    size = _push(heap_d, heap_v, size, nd, v)
-                elif nd == dist[v] and (ne < expo[v] or (ne == expo[v] and u < prev[v])):
-                    expo[v], prev[v] = ne, u
-        for i in range(n_touched):
-            v = touched[i]
-            dist_out[row, v], prev_out[row, v] = dist[v], prev[v]
-            dist[v], prev[v], done[v] = np.inf, -1, False
-    return dist_out, prev_out
-
-
-@njit(cache=True)
 def nearest_cost(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """Cost from the nearest of ``sources`` to every node of a CSR graph (inf where none leads): one Dijkstra
     with every source at cost 0."""
