@@ -10,7 +10,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim import hexgrid
-from sim.rules.kernels import corridor_cut, nearest_cost
+from sim.rules import movement
+from sim.rules.kernels import corridor_cut, nearest_cost, reach_rows
 
 
 @st.composite
@@ -26,6 +27,41 @@ def weighted_graphs(draw, max_nodes: int = 14):
     g = csr_matrix((np.array(weights), (rows, cols)), shape=(n, n))
     g.sort_indices()
     return g
+
+
+@settings(max_examples=150, deadline=None)
+@given(g=weighted_graphs(), data=st.data())
+def test_reach_costs_equal_scipys_and_ties_are_flagged(g, data):
+    n = g.shape[0]
+    starts = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3)), dtype=np.int64)
+    limit = data.draw(st.sampled_from([1.0, 2.5, 4.0, np.inf]))
+    through = np.zeros(n)  # no pass-through cost: the plain graph scipy searches
+    dist, prev, tied = reach_rows(g.indptr, g.indices, g.data, through, starts, limit)
+    assert np.array_equal(dist, dijkstra(g, directed=True, indices=starts, limit=limit))
+    for row, start in enumerate(starts):
+        for v in np.flatnonzero(np.isfinite(dist[row])):
+            if v == start:
+                continue
+            col = g[:, [v]].tocoo()  # every link into v
+            cheapest = [u for u, w in zip(col.row, col.data, strict=True) if dist[row, u] + w == dist[row, v]]
+            assert prev[row, v] in cheapest
+            assert tied[row, v] == (len(cheapest) > 1)
+
+
+def test_paths_are_scipys_whether_or_not_a_tie_is_passed():
+    from sim.model import WargameModel
+
+    m = WargameModel("pokrovsk-axis-2024", seed=3)
+    units = sorted(m.units.values(), key=lambda u: u.uid)[::7]
+    movement.prefetch_reach(m, units)
+    passed_a_tie = 0
+    for u in units:
+        best = movement.reachable(m, u)
+        for dest in best.hexes[:: max(1, best.hexes.size // 40)]:
+            path = best.path(int(dest))
+            assert path == movement.path_to(best, int(dest))  # path_to walks scipy's predecessors
+            passed_a_tie += bool(best._tied[path[1:]].any())
+    assert passed_a_tie > 0  # the real map has equally cheap ways, so both branches were exercised
 
 
 @settings(max_examples=150, deadline=None)

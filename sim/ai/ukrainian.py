@@ -210,7 +210,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
                 break
             cand = [int(x) for x in m.map.nbr[h] if x >= 0 and int(x) in best and v.own[int(x)] >= 0.8]
             if cand:
-                dest = min(cand, key=lambda x: (best[x][0], x))
+                dest = min(cand, key=lambda x: (float(best.dist[x]), x))
                 if dest != r.hex:
                     give(Commit(r.uid, dest), f"{r.name} is committed towards the breach at {m.hex_label(h)} "
                          f"(~{ru_presence[h]:.0f} infiltrators beside a supply road)")

@@ -132,6 +132,65 @@ def _add_edge(to, cap, nxt, first, n_edges, frm, dst, capacity):
 
 
 @njit(cache=True)
+def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray,
+               starts: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dijkstra from each hex of ``starts`` over the hex links (a CSR graph), stopping at cost ``limit``: for each
+    start, the cost of reaching every hex (inf beyond the limit), a hex it is cheapest reached from (-1 if none),
+    and whether another hex reaches it just as cheaply (``tied``).
+
+    Passing through a hex costs ``through`` on top of entering it, and an infinite ``through`` (a zone of control)
+    stops a unit that enters: this is the movement graph with an entry and an exit node per hex, searched without
+    building the doubled graph. A unit leaves its own hex freely. Costs are the very floats scipy's search gives;
+    where a hex is tied, which way scipy's search takes depends on its heap, so callers that need the path ask it.
+    """
+    n = indptr.size - 1
+    dist_out = np.full((starts.size, n), np.inf)
+    prev_out = np.full((starts.size, n), -1, np.int64)
+    tied_out = np.zeros((starts.size, n), np.bool_)
+    dist = np.full(n, np.inf)
+    prev = np.full(n, -1, np.int64)
+    tied = np.zeros(n, np.bool_)
+    done = np.zeros(n, np.bool_)
+    touched = np.empty(n, np.int64)
+    heap_d = np.empty(indices.size + 1)
+    heap_v = np.empty(indices.size + 1, np.int64)
+    for row in range(starts.size):
+        src = starts[row]
+        dist[src] = 0.0
+        touched[0] = src
+        n_touched = 1
+        heap_d[0], heap_v[0] = 0.0, src
+        size = 1
+        while size > 0:
+            d, u = heap_d[0], heap_v[0]
+            size -= 1
+            if size > 0:
+                _sift_down(heap_d, heap_v, size, heap_d[size], heap_v[size])
+            if done[u] or d > dist[u]:
+                continue
+            done[u] = True
+            leave = d if u == src else d + through[u]  # the cost at the hex's exit
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
+                nd = leave + weights[e]
+                if nd > limit or done[v]:
+                    continue
+                if nd < dist[v]:
+                    if dist[v] == np.inf:
+                        touched[n_touched] = v
+                        n_touched += 1
+                    dist[v], prev[v], tied[v] = nd, u, False
+                    size = _push(heap_d, heap_v, size, nd, v)
+                elif nd == dist[v]:
+                    tied[v] = True
+        for i in range(n_touched):
+            v = touched[i]
+            dist_out[row, v], prev_out[row, v], tied_out[row, v] = dist[v], prev[v], tied[v]
+            dist[v], prev[v], tied[v], done[v] = np.inf, -1, False, False
+    return dist_out, prev_out, tied_out
+
+
+@njit(cache=True)
 def nearest_cost(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """Cost from the nearest of ``sources`` to every node of a CSR graph (inf where none leads): one Dijkstra
     with every source at cost 0."""

@@ -12,7 +12,7 @@ by breaking out: on foot, in small groups, to its side's ground within `supply.b
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +22,7 @@ from scipy.sparse.csgraph import dijkstra
 from sim.geo.terrain import Terrain
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
 from sim.rules.graph import hex_steps_to, links, movement_graph, neighbour_any
+from sim.rules.kernels import reach_rows
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
@@ -63,16 +64,33 @@ def _context(m: WargameModel, side: str) -> dict:
 class Reach(Mapping):
     """Where a unit can get to this turn: maps hex -> (cost in km of effort, previous hex on the way).
 
-    Backed by the Dijkstra arrays, so asking whether a hex is in reach costs nothing and no dict is built.
+    Backed by the search's arrays, so asking whether a hex is in reach costs nothing and no dict is built. The
+    costs come from the compiled search; the way to a hex is that search's too where no other way is as cheap,
+    and otherwise scipy's, asked for once on demand (see `prefetch_reach`).
     """
 
-    def __init__(self, dist: np.ndarray, prev: np.ndarray, start: int):
-        self.dist, self.prev, self.start = dist, prev, start
+    def __init__(self, dist: np.ndarray, quick_prev: np.ndarray, tied: np.ndarray, start: int, scipy_prev):
+        self.dist, self.start = dist, start
+        self._quick_prev, self._tied, self._scipy_prev = quick_prev, tied, scipy_prev
 
     @cached_property
     def hexes(self) -> np.ndarray:
         """The hexes in reach, in id order (worked out on first use: most reaches are only asked about a hex)."""
         return np.flatnonzero(np.isfinite(self.dist))
+
+    @cached_property
+    def prev(self) -> np.ndarray:
+        """The previous hex on the way to each hex in reach, as scipy's search finds it."""
+        return self._scipy_prev()
+
+    def path(self, dest: int) -> list[int]:
+        """The hexes from the start to ``dest``, both included (``dest`` must be in reach)."""
+        path, prev, tied = [dest], self._quick_prev, self._tied
+        while path[-1] != self.start:
+            if tied[path[-1]]:  # two ways as cheap: take the one scipy's search takes
+                return path_to(self, dest)
+            path.append(int(prev[path[-1]]))
+        return path[::-1]
 
     def __contains__(self, hid) -> bool:
         return isinstance(hid, int | np.integer) and 0 <= hid < self.dist.size and bool(np.isfinite(self.dist[hid]))
@@ -108,13 +126,12 @@ def _reach_key(m: WargameModel, unit: Unit, commit: bool) -> tuple:
 def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
     """Work out the reach of several units at once, so later ``reachable`` calls for them are cache hits.
 
-    One Dijkstra call per side and mobility serves many start hexes: scipy's per-call overhead is about twice
-    the cost of a small search. The rows equal what one call per unit gives, so answers do not change.
-
-    Of equally cheap paths the one scipy's search settles first is taken. A compiled search that broke such ties
-    by hex id or by drone exposure was three times faster, but it changed which units paid interdiction on the
-    way enough to move the calibrated fit (88 % of weeks in the band to 81 %; played on, 88 to 75 %), so the
-    paths stay scipy's until the model is fitted again (see the note on issue #3).
+    One compiled search (`kernels.reach_rows`) per side and mobility serves many start hexes, and gives scipy's
+    costs to the last bit. Of two equally cheap ways the model has always taken the one scipy's Dijkstra settles
+    first, an accident of its heap that the calibration has nonetheless absorbed: breaking such ties by hex id or
+    by drone exposure changed who paid interdiction on the way enough to move the fit (88 % of weeks in the band
+    to 81 %; played on, 88 to 75 %). So a path that passes a tie is asked of scipy, for that one unit; about one
+    move in five does, and the rest, with every reach only asked whether a hex is in it, skip scipy altogether.
     """
     groups: dict[tuple, dict[tuple, int]] = {}
     for u in units:
@@ -126,11 +143,21 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
     for (side, mobility, budget), todo in groups.items():
         graph = _step_costs(m, mobility, _context(m, side))
         starts = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
-        dist, pred = dijkstra(graph, directed=True, indices=starts + n, limit=budget + 1e-9, return_predecessors=True)
+        # the graph's rows n to 2n - 1 are the hexes' exits, whose links lead to entries 0 to n - 1: the hex links
+        dist, prev, tied = reach_rows(graph.indptr[n:] - n, graph.indices[n:], graph.data[n:], graph.data[:n],
+                                      starts, budget + 1e-9)
+        weights = graph.data.copy()  # this ground's: the graph's weights are refilled when the ground changes
         for row, (key, start) in enumerate(todo.items()):
-            d = dist[row, :n].copy()
-            d[start] = 0.0
-            cache[key] = Reach(d, pred[row, :n] - n, start)  # entry's predecessor: previous hex's exit
+            cache[key] = Reach(dist[row], prev[row], tied[row], start,
+                               partial(_scipy_prev, graph, weights, start, budget + 1e-9))
+
+
+def _scipy_prev(graph: csr_matrix, weights: np.ndarray, start: int, limit: float) -> np.ndarray:
+    """Previous hex on the way to each hex, from scipy's Dijkstra over the entry/exit graph (see `prefetch_reach`)."""
+    n = graph.shape[0] // 2
+    frozen = csr_matrix((weights, graph.indices, graph.indptr), shape=graph.shape)
+    pred = dijkstra(frozen, directed=True, indices=start + n, limit=limit, return_predecessors=True)[1]
+    return pred[:n] - n  # an entry's predecessor is the previous hex's exit
 
 
 def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
@@ -211,7 +238,8 @@ def _base_cost(m: WargameModel, base: dict, mud: float) -> np.ndarray:
 
 
 def path_to(best: Reach, dest: int) -> list[int]:
-    """The hexes from the unit's hex to ``dest``, both included."""
+    """The hexes from the unit's hex to ``dest``, both included, the way scipy's search goes (`Reach.path` asks
+    this only where the way is not the one cheapest)."""
     prev = best.prev
     path = [dest]
     while path[-1] != best.start:
@@ -224,7 +252,7 @@ def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why:
     best = reachable(m, unit, commit)
     if dest not in best:
         return False
-    path = path_to(best, dest)
+    path = best.path(dest)
     if len(path) < 2:
         return True
     s_enemy = 1 if unit.side == "ru" else 0
@@ -237,7 +265,7 @@ def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why:
     m.emit("movement", "move", unit.side, dest,
            "{unit} {why} {frm} -> {to} ({hexes} hexes, {km:.1f} km of effort){loss}.",
            unit=unit.name, why=why, frm=m.hex_label(path[0]), to=m.hex_label(dest), hexes=len(path) - 1,
-           km=best[dest][0], loss=f"; {lost:.0f} lost to drones on the roads (interdiction {exposure:.2f})" if lost >= 1 else "")
+           km=float(best.dist[dest]), loss=f"; {lost:.0f} lost to drones on the roads (interdiction {exposure:.2f})" if lost >= 1 else "")
     return True
 
 
