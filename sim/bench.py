@@ -95,7 +95,12 @@ def turn_costs(scenario: str, turns: int, seed: int = 1) -> tuple[list[float], l
 
 
 def run_bench(quick: bool = False) -> list[tuple[str, str, str]]:
+    """Every figure, measured the way batches play games: with the garbage collector quieted (`quiet_gc`), which
+    the mesa floor measured in the same process shares."""
+    from sim.batch.runner import quiet_gc
     from sim.geo.hexmap import OPERATIONAL, build_map
+
+    quiet_gc()
 
     out: list[tuple[str, str, str]] = []
     t0 = time.perf_counter()

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.batch.runner import quiet_gc
 from sim.calibrate.targets import CalibrationTargets, Town
 
 SCENARIO = "pokrovsk-axis-2024"
@@ -242,7 +243,8 @@ def run_tasks(tasks: list[ObsTask], workers: int = 1, progress: Callable[[int, i
             if progress:
                 progress(len(out), len(tasks))
         return out
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=quiet_gc) as pool:
         for result in pool.map(observe_run, tasks, chunksize=1):
             out.append(result)
             if progress:
