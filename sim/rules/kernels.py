@@ -3,8 +3,9 @@
 Python pays for every step of a search; numpy and scipy pay a fixed toll per call that is larger than the work on
 our small graphs. These kernels run whole searches in machine code. Each one answers exactly what the plain
 version it replaced answered (a maximum flow has one value; a shortest distance is the same float whichever
-search finds it), so the rules' results do not depend on them. Compiled code is cached beside the source, so
-only the first process on a machine pays for compiling.
+search finds it; where two paths are equally short, `reach_rows` says so and the caller asks scipy which one it
+takes), so the rules' results do not depend on them. Compiled code is cached beside the source, so only the first
+process on a machine pays for compiling.
 """
 
 from __future__ import annotations
