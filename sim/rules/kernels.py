@@ -163,12 +163,9 @@ def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, thr
         heap_d[0], heap_v[0] = 0.0, src
         size = 1
         while size > 0:
-            d, u = heap_d[0], heap_v[0]
-            size -= 1
-            if size > 0:
-                _sift_down(heap_d, heap_v, size, heap_d[size], heap_v[size])
+            d, u, size = _pop(heap_d, heap_v, size)
             if done[u] or d > dist[u]:
-                continue
+                continue  # a stale entry: u was settled, or queued again more cheaply
             done[u] = True
             leave = d if u == src else d + through[u]  # the cost at the hex's exit
             for e in range(indptr[u], indptr[u + 1]):
@@ -206,10 +203,7 @@ def nearest_cost(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, s
             dist[src] = 0.0
             size = _push(heap_d, heap_v, size, 0.0, src)
     while size > 0:
-        d, u = heap_d[0], heap_v[0]
-        size -= 1
-        if size > 0:
-            _sift_down(heap_d, heap_v, size, heap_d[size], heap_v[size])
+        d, u, size = _pop(heap_d, heap_v, size)
         if done[u] or d > dist[u]:
             continue
         done[u] = True
@@ -234,6 +228,16 @@ def _push(heap_d, heap_v, size, d, v):
         i = parent
     heap_d[i], heap_v[i] = d, v
     return size + 1
+
+
+@njit(cache=True)
+def _pop(heap_d, heap_v, size):
+    """Take the smallest (d, v) off the binary heap of ``size`` entries; return it and the new size."""
+    d, v = heap_d[0], heap_v[0]
+    size -= 1
+    if size > 0:
+        _sift_down(heap_d, heap_v, size, heap_d[size], heap_v[size])
+    return d, v, size
 
 
 @njit(cache=True)
