@@ -84,11 +84,16 @@ class Reach(Mapping):
         return self._scipy_prev()
 
     def path(self, dest: int) -> list[int]:
-        """The hexes from the start to ``dest``, both included (``dest`` must be in reach)."""
-        path, prev, tied = [dest], self._quick_prev, self._tied
+        """The hexes from the start to ``dest``, both included (``dest`` must be in reach): the compiled search's
+        way unless it passes a hex two ways reach as cheaply, then the way scipy's search takes."""
+        prev, h = self._quick_prev, dest
+        while h != self.start:
+            if self._tied[h]:
+                prev = self.prev
+                break
+            h = int(prev[h])
+        path = [dest]
         while path[-1] != self.start:
-            if tied[path[-1]]:  # two ways as cheap: take the one scipy's search takes
-                return path_to(self, dest)
             path.append(int(prev[path[-1]]))
         return path[::-1]
 
@@ -235,16 +240,6 @@ def _base_cost(m: WargameModel, base: dict, mud: float) -> np.ndarray:
     cost = cost + np.where(off_road & base["river"], 0.5 * km, 0.0)
     base["cost", mud] = cost
     return cost
-
-
-def path_to(best: Reach, dest: int) -> list[int]:
-    """The hexes from the unit's hex to ``dest``, both included, the way scipy's search goes (`Reach.path` asks
-    this only where the way is not the one cheapest)."""
-    prev = best.prev
-    path = [dest]
-    while path[-1] != best.start:
-        path.append(int(prev[path[-1]]))
-    return path[::-1]
 
 
 def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why: str = "moves") -> bool:
