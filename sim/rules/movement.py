@@ -101,6 +101,7 @@ class Reach(Mapping):
         return isinstance(hid, int | np.integer) and 0 <= hid < self.dist.size and bool(np.isfinite(self.dist[hid]))
 
     def __getitem__(self, hid) -> tuple[float, int]:
+        # the previous hex comes from scipy's search (one call, then kept): to read only a cost, use ``dist``
         if hid not in self:
             raise KeyError(hid)
         return (0.0, -1) if hid == self.start else (float(self.dist[hid]), int(self.prev[hid]))
