@@ -3,8 +3,8 @@
 Python pays for every step of a search; numpy and scipy pay a fixed toll per call that is larger than the work on
 our small graphs. These kernels run whole searches in machine code. Each one answers exactly what the plain
 version it replaced answered (a maximum flow has one value; a shortest distance is the same float whichever
-search finds it; where two paths are equally short, `reach_rows` says so and the caller asks scipy which one it
-takes), so the rules' results do not depend on them. Compiled code is cached beside the source, so only the first
+search finds it; where two paths are equally short, `reach_rows` takes the one scipy's search takes), so the
+rules' results do not depend on them. Compiled code is cached beside the source, so only the first
 process on a machine pays for compiling.
 """
 
@@ -134,23 +134,24 @@ def _add_edge(to, cap, nxt, first, n_edges, frm, dst, capacity):
 
 @njit(cache=True)
 def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray,
-               starts: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               starts: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
     """Dijkstra from each hex of ``starts`` over the hex links (a CSR graph), stopping at cost ``limit``: for each
-    start, the cost of reaching every hex (inf beyond the limit), a hex it is cheapest reached from (-1 if none),
-    and whether another hex reaches it just as cheaply (``tied``).
+    start, the cost of reaching every hex (inf beyond the limit) and the hex it is reached from (-1 if none).
 
     Passing through a hex costs ``through`` on top of entering it, and an infinite ``through`` (a zone of control)
     stops a unit that enters: this is the movement graph with an entry and an exit node per hex, searched without
-    building the doubled graph. A unit leaves its own hex freely. Costs are the very floats scipy's search gives;
-    where a hex is tied, which way scipy's search takes depends on its heap, so callers that need the path ask it.
+    building the doubled graph. A unit leaves its own hex freely. Costs are the very floats scipy's search of the
+    doubled graph gives, and so are the ways: where two hexes lead on equally cheaply, the one left at the lower
+    cost wins, then the higher hex id. That is the order in which scipy's Dijkstra (a priority queue of (cost,
+    node) pairs, the larger node first on equal costs, since SciPy 1.14) settles the exits, and keeping only a
+    strict improvement makes the first exit settled the one that stays.
     """
     n = indptr.size - 1
     dist_out = np.full((starts.size, n), np.inf)
     prev_out = np.full((starts.size, n), -1, np.int64)
-    tied_out = np.zeros((starts.size, n), np.bool_)
     dist = np.full(n, np.inf)
     prev = np.full(n, -1, np.int64)
-    tied = np.zeros(n, np.bool_)
+    left_at = np.full(n, np.inf)  # the cost at each settled hex's exit
     done = np.zeros(n, np.bool_)
     touched = np.empty(n, np.int64)
     heap_d = np.empty(indices.size + 1)
@@ -167,25 +168,28 @@ def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, thr
             if done[u] or d > dist[u]:
                 continue  # a stale entry: u was settled, or queued again more cheaply
             done[u] = True
-            leave = d if u == src else d + through[u]  # the cost at the hex's exit
+            leave = d if u == src else d + through[u]
+            left_at[u] = leave
             for e in range(indptr[u], indptr[u + 1]):
                 v = indices[e]
                 nd = leave + weights[e]
-                if nd > limit or done[v]:
-                    continue
+                if nd > limit or nd == np.inf or done[v]:
+                    continue  # out of budget, closed, or settled
                 if nd < dist[v]:
                     if dist[v] == np.inf:
                         touched[n_touched] = v
                         n_touched += 1
-                    dist[v], prev[v], tied[v] = nd, u, False
+                    dist[v], prev[v] = nd, u
                     size = _push(heap_d, heap_v, size, nd, v)
                 elif nd == dist[v]:
-                    tied[v] = True
+                    p = prev[v]
+                    if leave < left_at[p] or (leave == left_at[p] and u > p):
+                        prev[v] = u
         for i in range(n_touched):
             v = touched[i]
-            dist_out[row, v], prev_out[row, v], tied_out[row, v] = dist[v], prev[v], tied[v]
-            dist[v], prev[v], tied[v], done[v] = np.inf, -1, False, False
-    return dist_out, prev_out, tied_out
+            dist_out[row, v], prev_out[row, v] = dist[v], prev[v]
+            dist[v], prev[v], left_at[v], done[v] = np.inf, -1, np.inf, False
+    return dist_out, prev_out
 
 
 @njit(cache=True)

@@ -12,12 +12,11 @@ by breaking out: on foot, in small groups, to its side's ground within `supply.b
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property, partial
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from sim.geo.terrain import Terrain
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
@@ -64,44 +63,28 @@ def _context(m: WargameModel, side: str) -> dict:
 class Reach(Mapping):
     """Where a unit can get to this turn: maps hex -> (cost in km of effort, previous hex on the way).
 
-    Backed by the search's arrays, so asking whether a hex is in reach costs nothing and no dict is built. The
-    costs come from the compiled search; the way to a hex is that search's too where no other way is as cheap,
-    and otherwise scipy's, asked for once on demand (see `prefetch_reach`).
+    Backed by the search's arrays, so asking whether a hex is in reach costs nothing and no dict is built.
     """
 
-    def __init__(self, dist: np.ndarray, quick_prev: np.ndarray, tied: np.ndarray, start: int, scipy_prev):
-        self.dist, self.start = dist, start
-        self._quick_prev, self._tied, self._scipy_prev = quick_prev, tied, scipy_prev
+    def __init__(self, dist: np.ndarray, prev: np.ndarray, start: int):
+        self.dist, self.prev, self.start = dist, prev, start
 
     @cached_property
     def hexes(self) -> np.ndarray:
         """The hexes in reach, in id order (worked out on first use: most reaches are only asked about a hex)."""
         return np.flatnonzero(np.isfinite(self.dist))
 
-    @cached_property
-    def prev(self) -> np.ndarray:
-        """The previous hex on the way to each hex in reach, as scipy's search finds it."""
-        return self._scipy_prev()
-
     def path(self, dest: int) -> list[int]:
-        """The hexes from the start to ``dest``, both included (``dest`` must be in reach): the compiled search's
-        way unless it passes a hex two ways reach as cheaply, then the way scipy's search takes."""
-        prev, h = self._quick_prev, dest
-        while h != self.start:
-            if self._tied[h]:
-                prev = self.prev
-                break
-            h = int(prev[h])
+        """The hexes from the start to ``dest``, both included (``dest`` must be in reach)."""
         path = [dest]
         while path[-1] != self.start:
-            path.append(int(prev[path[-1]]))
+            path.append(int(self.prev[path[-1]]))
         return path[::-1]
 
     def __contains__(self, hid) -> bool:
         return isinstance(hid, int | np.integer) and 0 <= hid < self.dist.size and bool(np.isfinite(self.dist[hid]))
 
     def __getitem__(self, hid) -> tuple[float, int]:
-        # the previous hex comes from scipy's search (one call, then kept): to read only a cost, use ``dist``
         if hid not in self:
             raise KeyError(hid)
         return (0.0, -1) if hid == self.start else (float(self.dist[hid]), int(self.prev[hid]))
@@ -132,12 +115,10 @@ def _reach_key(m: WargameModel, unit: Unit, commit: bool) -> tuple:
 def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
     """Work out the reach of several units at once, so later ``reachable`` calls for them are cache hits.
 
-    One compiled search (`kernels.reach_rows`) per side and mobility serves many start hexes, and gives scipy's
-    costs to the last bit. Of two equally cheap ways the model has always taken the one scipy's Dijkstra settles
-    first, an accident of its heap that the calibration has nonetheless absorbed: breaking such ties by hex id or
-    by drone exposure changed who paid interdiction on the way enough to move the fit (88 % of weeks in the band
-    to 81 %; played on, 88 to 75 %). So a path that passes a tie is asked of scipy, for that one unit; about one
-    move in five does, and the rest, with every reach only asked whether a hex is in it, skip scipy altogether.
+    One compiled search (`kernels.reach_rows`) per side and mobility serves many start hexes. Of two equally cheap
+    ways it takes the one scipy's Dijkstra takes (the calibration was fitted on those paths: breaking such ties by
+    hex id or by drone exposure instead changed who paid interdiction on the way enough to move the fit from 88 %
+    of weeks in the band to 81 %).
     """
     groups: dict[tuple, dict[tuple, int]] = {}
     for u in units:
@@ -150,20 +131,10 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
         graph = _step_costs(m, mobility, _context(m, side))
         starts = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
         # the graph's rows n to 2n - 1 are the hexes' exits, whose links lead to entries 0 to n - 1: the hex links
-        dist, prev, tied = reach_rows(graph.indptr[n:] - n, graph.indices[n:], graph.data[n:], graph.data[:n],
-                                      starts, budget + 1e-9)
-        weights = graph.data.copy()  # this ground's: the graph's weights are refilled when the ground changes
+        dist, prev = reach_rows(graph.indptr[n:] - n, graph.indices[n:], graph.data[n:], graph.data[:n],
+                                starts, budget + 1e-9)
         for row, (key, start) in enumerate(todo.items()):
-            cache[key] = Reach(dist[row], prev[row], tied[row], start,
-                               partial(_scipy_prev, graph, weights, start, budget + 1e-9))
-
-
-def _scipy_prev(graph: csr_matrix, weights: np.ndarray, start: int, limit: float) -> np.ndarray:
-    """Previous hex on the way to each hex, from scipy's Dijkstra over the entry/exit graph (see `prefetch_reach`)."""
-    n = graph.shape[0] // 2
-    frozen = csr_matrix((weights, graph.indices, graph.indptr), shape=graph.shape)
-    pred = dijkstra(frozen, directed=True, indices=start + n, limit=limit, return_predecessors=True)[1]
-    return pred[:n] - n  # an entry's predecessor is the previous hex's exit
+            cache[key] = Reach(dist[row], prev[row], start)
 
 
 def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
