@@ -43,6 +43,12 @@ def test_reach_costs_and_ways_equal_scipys(g, data):
     assert np.array_equal(dist, want_dist)
     want_prev[np.arange(starts.size), starts] = -1
     assert np.array_equal(prev, np.where(want_prev < 0, -1, want_prev))
+    for row, start in enumerate(starts):  # the rule itself, so a change in scipy's order cannot hide a change here
+        for v in np.flatnonzero(np.isfinite(dist[row])):
+            col = g[:, [v]].tocoo()  # every link into v
+            cheapest = [(dist[row, u], -u) for u, w in zip(col.row, col.data, strict=True)
+                        if u != v and dist[row, u] + w == dist[row, v]]
+            assert prev[row, v] == (-1 if v == start else -min(cheapest)[1])
 
 
 def test_reach_on_the_real_map_equals_scipys_search_of_the_entry_exit_graph():
