@@ -1,7 +1,8 @@
 """Fingerprints of a few AI-against-AI games: a speed-up that changes no behaviour leaves every line unchanged.
 
 Run it before and after an optimisation (`python benchmarks/fingerprint.py`) and compare. Each line hashes every
-order given and every event (kind, side, hex, text and data) of one game, so a difference anywhere shows.
+order given, every event (kind, side, hex, text and data), each turn's metrics and the control of every hex of one
+game, so a difference anywhere shows.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def fingerprint(scenario: str, seed: int, turns: int) -> tuple[str, int]:
             digest.update(repr(order.to_dict()).encode())
         for e in m.end_turn():
             digest.update(f"{e.kind}|{e.side}|{e.hex}|{e.template}|{sorted(e.data.items())!r}".encode())
+        digest.update(repr(sorted(m.metrics[-1].items())).encode())
+        digest.update(m.control.tobytes())
     return digest.hexdigest()[:16], m.turn
 
 
