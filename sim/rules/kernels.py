@@ -145,46 +145,74 @@ def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, thr
     cost wins, then the higher hex id. That is the order in which scipy's Dijkstra (a priority queue of (cost,
     node) pairs, the larger node first on equal costs, since SciPy 1.14) settles the exits, and keeping only a
     strict improvement makes the first exit settled the one that stays.
+
+    The queue is a ring of buckets half the cheapest step wide (Dial's algorithm): a hex settled from one bucket
+    can only improve hexes in later ones, so each bucket is final when reached, and the order within it does not
+    matter (the way through a tie is chosen by the rule above, not by the order of search).
     """
     n = indptr.size - 1
     dist_out = np.full((starts.size, n), np.inf)
     prev_out = np.full((starts.size, n), -1, np.int64)
+    step_min, step_max = np.inf, 0.0
+    for w in weights:
+        if w < np.inf:
+            step_min, step_max = min(step_min, w), max(step_max, w)
+    hop_max = 0.0
+    for t in through:
+        if t < np.inf:
+            hop_max = max(hop_max, t)
+    if step_min <= 0.0:
+        raise ValueError("reach_rows needs positive step costs")
+    width = 0.5 * step_min
+    ring = int((step_max + hop_max) / width) + 2  # buckets in use at once: a step reaches at most this far ahead
+    head = np.full(ring, -1, np.int64)
+    entry_hex = np.empty(indices.size + 1, np.int64)
+    entry_next = np.empty(indices.size + 1, np.int64)
     dist = np.full(n, np.inf)
     prev = np.full(n, -1, np.int64)
     left_at = np.full(n, np.inf)  # the cost at each settled hex's exit
     done = np.zeros(n, np.bool_)
     touched = np.empty(n, np.int64)
-    heap_d = np.empty(indices.size + 1)
-    heap_v = np.empty(indices.size + 1, np.int64)
     for row in range(starts.size):
         src = starts[row]
         dist[src] = 0.0
         touched[0] = src
         n_touched = 1
-        heap_d[0], heap_v[0] = 0.0, src
-        size = 1
-        while size > 0:
-            d, u, size = _pop(heap_d, heap_v, size)
-            if done[u] or d > dist[u]:
-                continue  # a stale entry: u was settled, or queued again more cheaply
-            done[u] = True
-            leave = d if u == src else d + through[u]
-            left_at[u] = leave
-            for e in range(indptr[u], indptr[u + 1]):
-                v = indices[e]
-                nd = leave + weights[e]
-                if nd > limit or nd == np.inf or done[v]:
-                    continue  # out of budget, closed, or settled
-                if nd < dist[v]:
-                    if dist[v] == np.inf:
-                        touched[n_touched] = v
-                        n_touched += 1
-                    dist[v], prev[v] = nd, u
-                    size = _push(heap_d, heap_v, size, nd, v)
-                elif nd == dist[v]:
-                    p = prev[v]
-                    if leave < left_at[p] or (leave == left_at[p] and u > p):
-                        prev[v] = u
+        entry_hex[0], entry_next[0], head[0] = src, -1, 0
+        n_entries, queued, bucket = 1, 1, 0
+        while queued > 0:
+            slot = bucket % ring
+            k = head[slot]
+            head[slot] = -1
+            while k >= 0:
+                u = entry_hex[k]
+                k = entry_next[k]
+                queued -= 1
+                if done[u] or int(dist[u] / width) != bucket:
+                    continue  # a stale entry: u was settled, or queued again more cheaply
+                done[u] = True
+                leave = dist[u] if u == src else dist[u] + through[u]
+                left_at[u] = leave
+                for e in range(indptr[u], indptr[u + 1]):
+                    v = indices[e]
+                    nd = leave + weights[e]
+                    if nd > limit or nd == np.inf or done[v]:
+                        continue  # out of budget, closed, or settled
+                    if nd < dist[v]:
+                        if dist[v] == np.inf:
+                            touched[n_touched] = v
+                            n_touched += 1
+                        dist[v], prev[v] = nd, u
+                        later = int(nd / width) % ring
+                        entry_hex[n_entries], entry_next[n_entries] = v, head[later]
+                        head[later] = n_entries
+                        n_entries += 1
+                        queued += 1
+                    elif nd == dist[v]:
+                        p = prev[v]
+                        if leave < left_at[p] or (leave == left_at[p] and u > p):
+                            prev[v] = u
+            bucket += 1
         for i in range(n_touched):
             v = touched[i]
             dist_out[row, v], prev_out[row, v] = dist[v], prev[v]
