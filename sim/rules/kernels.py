@@ -10,6 +10,8 @@ process on a machine pays for compiling.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -145,78 +147,17 @@ def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, thr
     cost wins, then the higher hex id. That is the order in which scipy's Dijkstra (a priority queue of (cost,
     node) pairs, the larger node first on equal costs, since SciPy 1.14) settles the exits, and keeping only a
     strict improvement makes the first exit settled the one that stays.
-
-    The queue is a ring of buckets half the cheapest step wide (Dial's algorithm): a hex settled from one bucket
-    can only improve hexes in later ones, so each bucket is final when reached, and the order within it does not
-    matter (the way through a tie is chosen by the rule above, not by the order of search).
     """
     n = indptr.size - 1
     dist_out = np.full((starts.size, n), np.inf)
     prev_out = np.full((starts.size, n), -1, np.int64)
-    step_min, step_max = np.inf, 0.0
-    for w in weights:
-        if w < np.inf:
-            step_min, step_max = min(step_min, w), max(step_max, w)
-    hop_max = 0.0
-    for t in through:
-        if t < np.inf:
-            hop_max = max(hop_max, t)
-    if step_min <= 0.0:
-        raise ValueError("reach_rows needs positive step costs")
-    width = 0.5 * step_min
-    ring = int((step_max + hop_max) / width) + 2  # buckets in use at once: a step reaches at most this far ahead
-    head = np.full(ring, -1, np.int64)
-    entry_hex = np.empty(indices.size + 1, np.int64)
-    entry_next = np.empty(indices.size + 1, np.int64)
-    dist = np.full(n, np.inf)
-    prev = np.full(n, -1, np.int64)
-    left_at = np.full(n, np.inf)  # the cost at each settled hex's exit
-    done = np.zeros(n, np.bool_)
-    touched = np.empty(n, np.int64)
+    q = _empty_queue(indptr, indices, weights, through)
     for row in range(starts.size):
-        src = starts[row]
-        dist[src] = 0.0
-        touched[0] = src
-        n_touched = 1
-        entry_hex[0], entry_next[0], head[0] = src, -1, 0
-        n_entries, queued, bucket = 1, 1, 0
-        while queued > 0:
-            slot = bucket % ring
-            k = head[slot]
-            head[slot] = -1
-            while k >= 0:
-                u = entry_hex[k]
-                k = entry_next[k]
-                queued -= 1
-                if done[u] or int(dist[u] / width) != bucket:
-                    continue  # a stale entry: u was settled, or queued again more cheaply
-                done[u] = True
-                leave = dist[u] if u == src else dist[u] + through[u]
-                left_at[u] = leave
-                for e in range(indptr[u], indptr[u + 1]):
-                    v = indices[e]
-                    nd = leave + weights[e]
-                    if nd > limit or nd == np.inf or done[v]:
-                        continue  # out of budget, closed, or settled
-                    if nd < dist[v]:
-                        if dist[v] == np.inf:
-                            touched[n_touched] = v
-                            n_touched += 1
-                        dist[v], prev[v] = nd, u
-                        later = int(nd / width) % ring
-                        entry_hex[n_entries], entry_next[n_entries] = v, head[later]
-                        head[later] = n_entries
-                        n_entries += 1
-                        queued += 1
-                    elif nd == dist[v]:
-                        p = prev[v]
-                        if leave < left_at[p] or (leave == left_at[p] and u > p):
-                            prev[v] = u
-            bucket += 1
+        n_touched = _settle(q, indptr, indices, weights, through, starts[row:row + 1], limit)
         for i in range(n_touched):
-            v = touched[i]
-            dist_out[row, v], prev_out[row, v] = dist[v], prev[v]
-            dist[v], prev[v], left_at[v], done[v] = np.inf, -1, np.inf, False
+            v = q.touched[i]
+            dist_out[row, v], prev_out[row, v] = q.dist[v], q.prev[v]
+            q.dist[v], q.prev[v], q.left_at[v], q.done[v] = np.inf, -1, np.inf, False
     return dist_out, prev_out
 
 
@@ -224,66 +165,94 @@ def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, thr
 def nearest_cost(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """Cost from the nearest of ``sources`` to every node of a CSR graph (inf where none leads): one Dijkstra
     with every source at cost 0."""
+    through = np.zeros(indptr.size - 1)
+    q = _empty_queue(indptr, indices, weights, through)
+    _settle(q, indptr, indices, weights, through, sources, np.inf)
+    return q.dist
+
+
+class _Queue(NamedTuple):
+    """A search's state: per node its cost, previous node, cost on leaving and whether it is settled; the nodes
+    reached so far; and a ring of buckets ``width`` wide (Dial's algorithm), each a linked list of entries."""
+
+    dist: np.ndarray
+    prev: np.ndarray
+    left_at: np.ndarray
+    done: np.ndarray
+    touched: np.ndarray
+    width: float
+    head: np.ndarray
+    entry_node: np.ndarray
+    entry_next: np.ndarray
+
+
+@njit(cache=True)
+def _empty_queue(indptr, indices, weights, through) -> _Queue:
+    """An empty search over this graph. Buckets are half the cheapest step wide, so a node settled from one bucket
+    only improves nodes in later ones: each bucket is final when its turn comes, whatever the order within it
+    (ways through ties are chosen by rule in `_settle`, not by that order)."""
     n = indptr.size - 1
-    dist = np.full(n, np.inf)
-    done = np.zeros(n, np.bool_)
-    heap_d = np.empty(indices.size + sources.size)
-    heap_v = np.empty(indices.size + sources.size, np.int64)
-    size = 0
+    step_min, step_max, hop_max = np.inf, 0.0, 0.0
+    for w in weights:
+        if w < np.inf:
+            step_min, step_max = min(step_min, w), max(step_max, w)
+    for t in through:
+        if t < np.inf:
+            hop_max = max(hop_max, t)
+    if step_min <= 0.0:
+        raise ValueError("the searches need positive step costs")
+    width = 0.5 * step_min
+    ring = int((step_max + hop_max) / width) + 2  # one step reaches at most this many buckets ahead
+    entries = indices.size + n  # every improvement queues an entry; sources one each
+    return _Queue(np.full(n, np.inf), np.full(n, -1, np.int64), np.full(n, np.inf), np.zeros(n, np.bool_),
+                 np.empty(n, np.int64), width, np.full(ring, -1, np.int64), np.empty(entries, np.int64),
+                 np.empty(entries, np.int64))
+
+
+@njit(cache=True)
+def _settle(q: _Queue, indptr, indices, weights, through, sources, limit) -> int:
+    """Run the search from ``sources`` (each at cost 0, leaving its own node freely) up to cost ``limit``; fill
+    ``q``'s arrays and return how many nodes it touched (listed first in ``q.touched``)."""
+    ring = q.head.size
+    dist, prev, left_at, done, touched, head = q.dist, q.prev, q.left_at, q.done, q.touched, q.head
+    n_touched = n_entries = 0
     for src in sources:
         if dist[src] > 0.0:
             dist[src] = 0.0
-            size = _push(heap_d, heap_v, size, 0.0, src)
-    while size > 0:
-        d, u, size = _pop(heap_d, heap_v, size)
-        if done[u] or d > dist[u]:
-            continue
-        done[u] = True
-        for e in range(indptr[u], indptr[u + 1]):
-            v = indices[e]
-            nd = d + weights[e]
-            if nd < dist[v]:
-                dist[v] = nd
-                size = _push(heap_d, heap_v, size, nd, v)
-    return dist
-
-
-@njit(cache=True)
-def _push(heap_d, heap_v, size, d, v):
-    """Add (d, v) to the binary heap of ``size`` entries; return the new size."""
-    i = size
-    while i > 0:
-        parent = (i - 1) >> 1
-        if heap_d[parent] <= d:
-            break
-        heap_d[i], heap_v[i] = heap_d[parent], heap_v[parent]
-        i = parent
-    heap_d[i], heap_v[i] = d, v
-    return size + 1
-
-
-@njit(cache=True)
-def _pop(heap_d, heap_v, size):
-    """Take the smallest (d, v) off the binary heap of ``size`` entries; return it and the new size."""
-    d, v = heap_d[0], heap_v[0]
-    size -= 1
-    if size > 0:
-        _sift_down(heap_d, heap_v, size, heap_d[size], heap_v[size])
-    return d, v, size
-
-
-@njit(cache=True)
-def _sift_down(heap_d, heap_v, size, d, v):
-    """Place (d, v) from the root down a heap of ``size`` entries (after its smallest was taken)."""
-    i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        if child + 1 < size and heap_d[child + 1] < heap_d[child]:
-            child += 1
-        if heap_d[child] >= d:
-            break
-        heap_d[i], heap_v[i] = heap_d[child], heap_v[child]
-        i = child
-    heap_d[i], heap_v[i] = d, v
+            touched[n_touched] = src
+            n_touched += 1
+            q.entry_node[n_entries], q.entry_next[n_entries], head[0] = src, head[0], n_entries
+            n_entries += 1
+    queued, bucket = n_entries, 0
+    while queued > 0:
+        k = head[bucket % ring]
+        head[bucket % ring] = -1
+        while k >= 0:
+            u = q.entry_node[k]
+            k = q.entry_next[k]
+            queued -= 1
+            if done[u] or int(dist[u] / q.width) != bucket:
+                continue  # a stale entry: u was settled, or queued again more cheaply
+            done[u] = True
+            leave = dist[u] if prev[u] < 0 else dist[u] + through[u]
+            left_at[u] = leave
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
+                nd = leave + weights[e]
+                if nd > limit or nd == np.inf or done[v]:
+                    continue  # out of budget, closed, or settled
+                if nd < dist[v]:
+                    if dist[v] == np.inf:
+                        touched[n_touched] = v
+                        n_touched += 1
+                    dist[v], prev[v] = nd, u
+                    later = int(nd / q.width) % ring
+                    q.entry_node[n_entries], q.entry_next[n_entries], head[later] = v, head[later], n_entries
+                    n_entries += 1
+                    queued += 1
+                elif nd == dist[v]:  # a tie: keep the way left at the lower cost, then from the higher node
+                    p = prev[v]
+                    if leave < left_at[p] or (leave == left_at[p] and u > p):
+                        prev[v] = u
+        bucket += 1
+    return n_touched
