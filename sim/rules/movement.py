@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 def allowance_km(m: WargameModel, unit: Unit, commit: bool = False) -> float:
     p = m.p.movement
-    speed = {"foot": p.speed_foot, "wheeled": p.speed_wheeled, "tracked": p.speed_tracked}[unit.utype.mobility]
+    speed = getattr(p, "speed_" + unit.utype.mobility)  # speed_foot, speed_wheeled or speed_tracked
     days = min(m.turn_days, p.max_turn_days)
     return speed * days * (2.0 if commit else 1.0)
 
