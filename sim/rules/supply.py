@@ -37,7 +37,6 @@ class _SupplyGraph:
         p = m.p.supply
         fixed = link_graph(m.map)
         self.links = lk
-        self.src = lk.src[fixed.order]
         self.dst = lk.dst[fixed.order]
         length = np.where(lk.road > 0, 1.0, p.offroad_factor) * m.map.spec.hex_km / p.decay_km
         self.length = length[fixed.order]
@@ -61,10 +60,12 @@ def trace(m: WargameModel, side: str) -> tuple[np.ndarray, np.ndarray]:
     ok = open_hexes(m, side)
     x_enemy = m.interdiction[1 - s]
     toll = p.interdiction_weight * np.log1p(-np.minimum(x_enemy, 0.95))
+    # a link into a closed hex costs length + inf; one out of it is never taken, since no way leads in (the sources
+    # are open), so it needs no closing
+    toll[~ok] = -np.inf
     weight = sg.graph.data
     np.subtract(sg.length, toll[sg.dst], out=weight)
     weight += 1e-9
-    weight[~(ok[sg.src] & ok[sg.dst])] = np.inf
     sources = m.supply_sources[side]
     sources = sources[ok[sources]]
     if sources.size == 0:
@@ -91,23 +92,30 @@ def _pocket_labels(hexmap, cut_off: np.ndarray) -> np.ndarray:
     return (rank + cut_off[first] - first)[component]
 
 
-def corridor_width(m: WargameModel, side: str, region: np.ndarray, ratio: np.ndarray | None = None) -> int:
+def corridor_width(m: WargameModel, side: str, region: np.ndarray, ratio: np.ndarray | None = None,
+                   ground: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> int:
     """Fewest open hexes whose loss would cut ``region`` (hex ids) off from ground nearby that is not threatened
     (supply at or above `supply.op_encircled`).
 
     The cut is sought within `supply.corridor_radius_km` of the region: the corridor is a local feature, and a
-    local graph keeps this to some microseconds (`kernels.corridor_cut`).
+    local graph keeps this to some microseconds (`kernels.corridor_cut`). ``ground`` is `_corridor_ground` of the
+    same side and ratio, for a caller asking about several regions.
     """
-    p = m.p.supply
     hm = m.map
+    ok, well_fed, is_source = ground or _corridor_ground(m, side, ratio)
+    radius = max(2, round(m.p.supply.corridor_radius_km / hm.spec.hex_km))
+    return int(corridor_cut(hm.nbr, ok, np.asarray(region, dtype=np.int64), well_fed, is_source, radius, 10_000))
+
+
+def _corridor_ground(m: WargameModel, side: str, ratio: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The hexes a corridor may run through, those a way out may lead to, and the supply sources, as masks."""
     ok = open_hexes(m, side)
-    radius = max(2, round(p.corridor_radius_km / hm.spec.hex_km))
     # the way out leads to ground that is not itself threatened: strained is enough (far from the sources a whole
     # sector may be strained, and asking for well-supplied ground there found no corridor, so "no way out")
-    well_fed = ok if ratio is None else ok & (ratio >= p.op_encircled)
-    is_source = np.zeros(hm.n, dtype=bool)
+    well_fed = ok if ratio is None else ok & (ratio >= m.p.supply.op_encircled)
+    is_source = np.zeros(m.map.n, dtype=bool)
     is_source[m.supply_sources[side]] = True
-    return int(corridor_cut(hm.nbr, ok, np.asarray(region, dtype=np.int64), well_fed, is_source, radius, 10_000))
+    return ok, well_fed, is_source
 
 
 def resolve(m: WargameModel) -> None:
@@ -143,10 +151,11 @@ def resolve(m: WargameModel) -> None:
             # says nothing about a garrison squeezed at the other
             region = np.unique(np.array([u.hex for u in threatened], dtype=np.int64))
             cluster = dict(zip(region.tolist(), component_labels(m.map, region).tolist(), strict=True))
+            ground = _corridor_ground(m, side, ratio)
             for label in sorted(set(cluster.values())):
                 hexes = np.array([h for h in region.tolist() if cluster[h] == label], dtype=np.int64)
                 inside = [u for u in threatened if cluster[u.hex] == label]
-                width = corridor_width(m, side, hexes, ratio)
+                width = corridor_width(m, side, hexes, ratio, ground)
                 m.pocket_info.append(_pocket_entry(m, side, int(hexes.size), inside, width * m.map.spec.hex_km))
 
 
