@@ -114,17 +114,19 @@ def _replace(m: WargameModel, side: str, amount: float) -> None:
     units = [u for u in m.side_units(side) if u.status.supply != "encircled"]  # drone crews and gunners too
     if not units or amount <= 0:
         return
-    deficit = {u.uid: max(0.0, full_strength(m, u) - u.personnel) for u in units}
-    total = sum(deficit.values())
+    below_full = [full_strength(m, u) - u.personnel for u in units]  # negative for a unit above full strength
+    deficit = [max(0.0, short) for short in below_full]
+    total = sum(deficit)
     # replacements fill the side up to its units' full strength, no further: people out infiltrating rejoin a unit
     # when their ground is won, and a unit grown above strength by rejoiners makes up for another's losses
-    room = sum(full_strength(m, u) - u.personnel for u in units) - float(m.presence[0 if side == "ru" else 1].sum())
+    room = sum(below_full) - float(m.presence[0 if side == "ru" else 1].sum())
     amount = min(amount, room)
     if total <= 0 or amount <= 0:
         return
     given = 0.0
-    for u in sorted(units, key=lambda u: u.uid):
-        share = min(deficit[u.uid], amount * deficit[u.uid] / total)
+    # by uid, the order the shares are summed in; a unit with no deficit would get a share of 0
+    for short, u in sorted(((d, u) for d, u in zip(deficit, units, strict=True) if d > 0), key=lambda du: du[1].uid):
+        share = min(short, amount * short / total)
         u.status.personnel += share
         given += share
     m.books_in[side] += given

@@ -121,12 +121,12 @@ def _abandoned_ground(m: WargameModel, s_ru: np.ndarray, s_ua: np.ndarray, froze
     if frozen is not None:
         empty &= ~frozen
     for s, toward in ((1, 1.0), (0, -1.0)):  # Ukrainian pockets go to Russia, Russian ones to Ukraine
-        enemy_held = m.own_share("ru" if s == 1 else "ua") >= hi
-        edge = (np.append(enemy_held, False)[m.map.nbr]).any(axis=1)
         not_yet_enemy = m.control < hi if s == 1 else m.control > lo
-        hexes = np.flatnonzero(empty & not_yet_enemy & (m.pocket[s] >= 0) & edge)
+        hexes = np.flatnonzero(empty & not_yet_enemy & (m.pocket[s] >= 0))
         if hexes.size == 0:
             continue
+        enemy_held = m.own_share("ru" if s == 1 else "ua") >= hi
+        hexes = hexes[np.append(enemy_held, False)[m.map.nbr[hexes]].any(axis=1)]  # those on the pocket's edge
         c0 = m.control[hexes].copy()
         c1 = np.clip(c0 + toward * rate, 0.0, 1.0)
         c1 = np.where(c1 >= hi, 1.0, np.where(c1 <= lo, 0.0, c1))  # nobody is left to hold the grey zone
