@@ -6,10 +6,10 @@ trigger the doctrine sets ('late' as historically, or 'early').
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim.ai.common import View, allowed, infiltration_size
 from sim.geo.terrain import Terrain
-from sim.hexgrid import distance_arrays
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
 from sim.rules.assault import odds
 from sim.rules.graph import hex_steps_to
@@ -96,6 +96,20 @@ def _pressure(m) -> np.ndarray:
     return m.manoeuvre_personnel("ru") * near_line + m.presence[0]
 
 
+@njit(cache=True)
+def _within_steps(q: np.ndarray, r: np.ndarray, froms: np.ndarray, tos: np.ndarray, steps: float) -> np.ndarray:
+    """Which hexes of ``tos`` are at most ``steps`` hexes from each of ``froms``, as a (froms, tos) mask: the hex
+    distance of `hexgrid.distance_arrays` (axial ``q``, ``r``), without building the whole distance matrix."""
+    out = np.empty((froms.size, tos.size), np.bool_)
+    for i in range(froms.size):
+        qa, ra = q[froms[i]], r[froms[i]]
+        for j in range(tos.size):
+            dq = qa - q[tos[j]]
+            dr = ra - r[tos[j]]
+            out[i, j] = (abs(dq) + abs(dr) + abs(dq + dr)) // 2 <= steps
+    return out
+
+
 def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
     """Moves that put drone units over the Russian pressure: in uid order, each takes the post at its distance
     behind the line whose strike range covers the most pressure the units before it left uncovered (a second
@@ -120,8 +134,7 @@ def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
         here = float(left[targets] @ covers_here)
         dest, covered = None, covers_here
         if posts.size and targets.size:
-            covers = distance_arrays(hm.q[posts][:, None], hm.r[posts][:, None], hm.q[targets][None, :],
-                                     hm.r[targets][None, :]) <= steps
+            covers = _within_steps(hm.q, hm.r, posts, targets, steps)
             value = covers @ left[targets]
             best = first_by(-value, reach.dist[posts], posts)
             if value[best] > 0 and (value[best] > p.drone_shift_margin * here or not here_ok):
