@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.ai.common import View, allowed, infiltration_size
+from sim.ai.common import View, allowed, in_range, infiltration_size
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
 from sim.rules.assault import odds
@@ -264,7 +264,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             if dest is not None:
                 give(Move(u.uid, dest), f"{u.name} repositions {want} hexes behind the line")
                 continue
-        reach = np.flatnonzero(m.map.distances_from(u.hex) * km <= u.utype.range_km)
+        reach = in_range(m, u.hex, u.utype.range_km)
         if u.utype.role == "drone":
             value = ru_presence[reach]
             if reach.size and value.max() > 0:

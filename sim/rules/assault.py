@@ -59,17 +59,8 @@ def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
     and each target's defence, which is the same whoever attacks it.
     """
     p = m.p
-    attackers = [m.units[uid] for uid in order.units]
-    side = attackers[0].side
-    dside = other(side)
-    t = order.target
-    w = m.weather or {"visibility": 1.0, "blind_share": 0.0}
-    w_att = 1.0 + p.assault.blind_bonus * w.get("blind_share", 0.0)
-    cp_att = sum(unit_power(m, u) for u in attackers) * w_att
-    dfn = _memo(cache, ("defence", dside, t), lambda: _defence(m, dside, t, w, cache))
+    attackers, w_att, cp_att, dfn, ratio = _balance(m, order, cache)
     cp_def = dfn["cp_def"]
-    ratio = cp_att / cp_def if cp_def > 0 else 99.0
-    ratio = min(ratio, 99.0)
     p_gain = 1.0 / (1.0 + (p.assault.r50 / ratio) ** p.assault.k)
     n_att = sum(u.personnel for u in attackers)
     n_def = dfn["n_def"]
@@ -80,6 +71,27 @@ def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
     return {"ratio": ratio, "p_gain": p_gain, "attack_power": cp_att, "defence_power": cp_def,
             "expected_attacker_losses": loss_att, "expected_defender_losses": loss_def, "reasons": reasons,
             "defenders": list(dfn["defenders"])}
+
+
+def odds_ratio(m: WargameModel, order: Assault, cache: dict | None = None) -> float:
+    """``odds(m, order, cache)["ratio"]`` alone: a commander weighing many assaults compares these, and asks
+    `odds` only about the few it orders."""
+    return _balance(m, order, cache)[4]
+
+
+def _balance(m: WargameModel, order: Assault, cache: dict | None) -> tuple:
+    """What the odds rest on: the attackers, the weather's bonus to them, their power, the target's defence
+    (remembered in ``cache``) and the ratio of the two powers."""
+    attackers = [m.units[uid] for uid in order.units]
+    dside = other(attackers[0].side)
+    t = order.target
+    w = m.weather or {"visibility": 1.0, "blind_share": 0.0}
+    w_att = 1.0 + m.p.assault.blind_bonus * w.get("blind_share", 0.0)
+    cp_att = sum(unit_power(m, u) for u in attackers) * w_att
+    dfn = _memo(cache, ("defence", dside, t), lambda: _defence(m, dside, t, w, cache))
+    cp_def = dfn["cp_def"]
+    ratio = min(cp_att / cp_def if cp_def > 0 else 99.0, 99.0)
+    return attackers, w_att, cp_att, dfn, ratio
 
 
 def _defence(m: WargameModel, dside: str, t: int, w: dict, cache: dict | None) -> dict:
