@@ -132,3 +132,16 @@ def in_range(m, hid: int, range_km: float) -> np.ndarray:
     while steps >= 0 and steps * km > range_km:
         steps -= 1
     return m.map.within(hid, steps)[0] if steps >= 0 else np.empty(0, dtype=np.int64)
+
+
+def road_side(m, min_class: int = 1) -> np.ndarray:
+    """Hexes with a road of at least ``min_class`` across one of their sides; worked out once per map, as roads
+    never change in a game (read-only)."""
+    cache = m.__dict__.get("_ai_road_side")
+    if cache is None or cache[0] is not m.map:
+        cache = m._ai_road_side = (m.map, {})
+    mask = cache[1].get(min_class)
+    if mask is None:
+        mask = cache[1][min_class] = (m.map.road >= min_class).any(axis=1)
+        mask.flags.writeable = False
+    return mask

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ai.common import View, allowed, current_offensive, in_range, infiltration_size, main_effort_km
+from sim.ai.common import (
+    View,
+    allowed,
+    current_offensive,
+    in_range,
+    infiltration_size,
+    main_effort_km,
+    road_side,
+)
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, Infiltrate, Move, Order, Reserve, Strike
 from sim.rules.assault import odds, odds_ratio
@@ -17,16 +25,17 @@ from sim.rules.movement import prefetch_reach, reachable
 def _target_scores(m, v: View, p, effort_km: np.ndarray) -> np.ndarray:
     """How attractive each hex is to infiltrate: thin garrison, partly taken, beside roads, hidden from drones,
     towards the main effort's current objective; a city only once it is mostly surrounded."""
-    road_side = (m.map.road > 0).any(axis=1)
     dense = m.map.terrain == int(Terrain.CITY)
     weakness = 1.0 / (1.0 + v.enemy_garrison / 50.0)
     progress = 1.0 + 2.0 * v.own
-    envelop = 1.0 + p.envelop_weight * (road_side & ~dense)
+    envelop = 1.0 + p.envelop_weight * (road_side(m) & ~dense)
     blind = 1.0 - 0.5 * m.isr[v.e]
     toward = np.exp(-p.objective_pull * effort_km / max(p.main_effort_km, 1e-9)) if np.isfinite(effort_km).any() \
         else 1.0
-    ringed = (np.append(v.own, 0.0)[m.map.nbr] >= m.p.control.contested_high).mean(axis=1)
-    closed = dense & (ringed < p.city_ring)
+    cities = np.flatnonzero(dense)  # how ringed a hex is matters only in a city
+    ringed = (np.append(v.own, 0.0)[m.map.nbr[cities]] >= m.p.control.contested_high).mean(axis=1)
+    closed = np.zeros(m.map.n, dtype=bool)
+    closed[cities] = ringed < p.city_ring
     return weakness * progress * envelop * blind * toward * ~closed
 
 

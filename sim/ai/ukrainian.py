@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.ai.common import View, allowed, in_range, infiltration_size
+from sim.ai.common import View, allowed, in_range, infiltration_size, road_side
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
 from sim.rules.assault import odds
@@ -122,13 +122,15 @@ def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
     left = _pressure(m)
     hunted = hex_steps_to(hm, m.presence[0] >= 1) <= hunt_radius(m)  # posts the crew hunters can reach
     targets = np.flatnonzero(left > 0)
+    safe = (v.own >= 0.5) & ~hunted  # own ground out of the hunters' reach, whatever the distance to the line
     prefetch_reach(m, [u for u, _ in drones])
     out: dict[str, tuple[int, str]] = {}
     for u, want in drones:
         steps = u.utype.range_km / hm.spec.hex_km
         reach = reachable(m, u)
         h = reach.hexes
-        posts = h[(h != u.hex) & (v.own[h] >= 0.5) & (v.dist[h] >= want) & (v.dist[h] <= want + 1) & ~hunted[h]]
+        ahead = v.dist[h]
+        posts = h[(h != u.hex) & safe[h] & (ahead >= want) & (ahead <= want + 1)]
         here_ok = abs(int(v.dist[u.hex]) - want) <= 1 and not hunted[u.hex]
         covers_here = hm.distances_from(u.hex)[targets] <= steps
         here = float(left[targets] @ covers_here)
@@ -208,7 +210,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         if p.dig_in and m.fort[u.hex] < 2:
             give(DigIn(u.uid), f"{u.name} digs in at {m.hex_label(u.hex)} (works level {m.fort[u.hex]})")
     # reserves to the worst breach near the supply roads
-    threat = ru_presence * (1.0 + (m.map.road >= 2).any(axis=1))
+    threat = ru_presence * (1.0 + road_side(m, 2))
     ready = [r for r in reserves if r.uid not in used and r.status.cohesion >= p.ready_cohesion]
     for i, r in enumerate(ready):
         if threat.max() <= 0 or m.control[int(np.argmax(threat))] < p.reserve_commit * 0.5:
