@@ -67,7 +67,7 @@ def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
     lam = p.assault.lambda0 * m.turn_days
     loss_att = min(n_att * p.assault.extra.max_casualty, n_att * lam * ratio ** (-p.assault.a))
     loss_def = min(n_def * p.assault.extra.max_casualty, n_def * lam * ratio ** p.assault.b)
-    reasons = [f"attack power {cp_att:.0f} (weather bonus x{w_att:.2f})", *dfn["reasons"]]
+    reasons = [f"attack power {cp_att:.0f} (weather bonus x{w_att:.2f})", *_defence_reasons(dfn)]
     return {"ratio": ratio, "p_gain": p_gain, "attack_power": cp_att, "defence_power": cp_def,
             "expected_attacker_losses": loss_att, "expected_defender_losses": loss_def, "reasons": reasons,
             "defenders": list(dfn["defenders"])}
@@ -95,7 +95,8 @@ def _balance(m: WargameModel, order: Assault, cache: dict | None) -> tuple:
 
 
 def _defence(m: WargameModel, dside: str, t: int, w: dict, cache: dict | None) -> dict:
-    """The defence of hex ``t`` by ``dside``: its power, personnel and the reasons behind them."""
+    """The defence of hex ``t`` by ``dside``: its power, personnel and the factors behind them (put in words by
+    `_defence_reasons` only when the full odds are asked for)."""
     p = m.p
     d = 0 if dside == "ru" else 1
     defs = defenders(m, dside, t, cache)
@@ -109,12 +110,19 @@ def _defence(m: WargameModel, dside: str, t: int, w: dict, cache: dict | None) -
     overwatch = 1.0 + p.assault.omega * float(m.isr[d, t]) * w.get("visibility", 1.0)
     cp_def = base_def * posture * fmult * terrain * overwatch * float(m.gap[d, t])
     n_def = sum(u.personnel * share for u, share in defs) + m.presence[d, t]
-    reasons = [f"defence power {cp_def:.0f} = base {base_def:.0f} x posture {posture} x fortification {fmult} "
-               f"({'manned' if is_manned else 'unmanned' if m.fort[t] else 'none'}) x terrain {terrain} "
-               f"x drone overwatch {overwatch:.2f}"]
-    if m.gap[d, t] < 1:
+    works = "manned" if is_manned else "unmanned" if m.fort[t] else "none"
+    return {"cp_def": cp_def, "n_def": n_def, "defenders": [u.uid for u, _ in defs],
+            "factors": (base_def, posture, fmult, works, terrain, overwatch, m.gap[d, t])}
+
+
+def _defence_reasons(dfn: dict) -> list[str]:
+    """Why a defence (`_defence`) is as strong as it is, in words."""
+    base_def, posture, fmult, works, terrain, overwatch, gap = dfn["factors"]
+    reasons = [f"defence power {dfn['cp_def']:.0f} = base {base_def:.0f} x posture {posture} x fortification {fmult} "
+               f"({works}) x terrain {terrain} x drone overwatch {overwatch:.2f}"]
+    if gap < 1:
         reasons.append("a gap has opened in the defence here")
-    return {"cp_def": cp_def, "n_def": n_def, "reasons": reasons, "defenders": [u.uid for u, _ in defs]}
+    return reasons
 
 
 def resolve(m: WargameModel) -> None:
