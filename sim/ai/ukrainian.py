@@ -5,6 +5,8 @@ trigger the doctrine sets ('late' as historically, or 'early').
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -99,14 +101,19 @@ def _pressure(m) -> np.ndarray:
 @njit(cache=True)
 def _within_steps(q: np.ndarray, r: np.ndarray, froms: np.ndarray, tos: np.ndarray, steps: float) -> np.ndarray:
     """Which hexes of ``tos`` are at most ``steps`` hexes from each of ``froms``, as a (froms, tos) mask: the hex
-    distance of `hexgrid.distance_arrays` (axial ``q``, ``r``), without building the whole distance matrix."""
+    distance of `hexgrid.distance_arrays` (axial ``q``, ``r``), without building the whole distance matrix.
+
+    That distance is (|dq| + |dr| + |dq + dr|) // 2, a whole number, so it is at most ``steps`` exactly when the
+    sum is at most 2 floor(steps) + 1."""
+    most = 2 * math.floor(steps) + 1
+    to_q, to_r = q[tos], r[tos]
     out = np.empty((froms.size, tos.size), np.bool_)
     for i in range(froms.size):
-        qa, ra = q[froms[i]], r[froms[i]]
+        from_q, from_r = q[froms[i]], r[froms[i]]
         for j in range(tos.size):
-            dq = qa - q[tos[j]]
-            dr = ra - r[tos[j]]
-            out[i, j] = (abs(dq) + abs(dr) + abs(dq + dr)) // 2 <= steps
+            dq = from_q - to_q[j]
+            dr = from_r - to_r[j]
+            out[i, j] = abs(dq) + abs(dr) + abs(dq + dr) <= most
     return out
 
 
@@ -133,11 +140,12 @@ def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
         posts = h[(h != u.hex) & safe[h] & (ahead >= want) & (ahead <= want + 1)]
         here_ok = abs(int(v.dist[u.hex]) - want) <= 1 and not hunted[u.hex]
         covers_here = hm.distances_from(u.hex)[targets] <= steps
-        here = float(left[targets] @ covers_here)
+        pressure = left[targets]  # as the units before this one left it
+        here = float(pressure @ covers_here)
         dest, covered = None, covers_here
         if posts.size and targets.size:
             covers = _within_steps(hm.q, hm.r, posts, targets, steps)
-            value = covers @ left[targets]
+            value = covers @ pressure
             best = first_by(-value, reach.dist[posts], posts)
             if value[best] > 0 and (value[best] > p.drone_shift_margin * here or not here_ok):
                 dest, covered = int(posts[best]), covers[best]
