@@ -210,8 +210,8 @@ class WargameModel(mesa.Model):
     def manoeuvre_personnel_at(self, side: str, hid: int) -> float:
         """``manoeuvre_personnel(side)[hid]`` without the whole map: added in the same order, so bit for bit equal."""
         total = 0.0
-        for u in self.side_units(side, "manoeuvre"):
-            if u.hex == hid:
+        for u in self._roster(side, "manoeuvre"):  # side_units, without building the list for one hex
+            if u.hex == hid and u.status.personnel >= 1.0:
                 total += _holding_weight(u)
         return total
 

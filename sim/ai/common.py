@@ -119,3 +119,29 @@ def current_offensive(m, side: str):
 
 def ring_hexes(m, hid: int, radius: int) -> np.ndarray:
     return np.flatnonzero(m.map.distances_from(hid) <= radius)
+
+
+def in_range(m, hid: int, range_km: float) -> np.ndarray:
+    """Hexes whose centres are at most ``range_km`` from hex ``hid``, in id order: the hexes where
+    ``distances_from(hid) * hex_km <= range_km``, taken from the map's cached rings (a fire unit asks each turn
+    from a hex it seldom leaves) rather than from a pass over the whole map."""
+    km = m.map.spec.hex_km
+    steps = int(range_km / km)  # then the last whole number of hexes whose length in km is within range
+    while (steps + 1) * km <= range_km:
+        steps += 1
+    while steps >= 0 and steps * km > range_km:
+        steps -= 1
+    return m.map.within(hid, steps)[0] if steps >= 0 else np.empty(0, dtype=np.int64)
+
+
+def road_side(m, min_class: int = 1) -> np.ndarray:
+    """Hexes with a road of at least ``min_class`` across one of their sides; worked out once per map, as roads
+    never change in a game (read-only)."""
+    cache = m.__dict__.get("_ai_road_side")
+    if cache is None or cache[0] is not m.map:
+        cache = m._ai_road_side = (m.map, {})
+    mask = cache[1].get(min_class)
+    if mask is None:
+        mask = cache[1][min_class] = (m.map.road >= min_class).any(axis=1)
+        mask.flags.writeable = False
+    return mask

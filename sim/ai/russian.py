@@ -7,26 +7,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.ai.common import View, allowed, current_offensive, infiltration_size, main_effort_km
+from sim.ai.common import (
+    View,
+    allowed,
+    current_offensive,
+    in_range,
+    infiltration_size,
+    main_effort_km,
+    road_side,
+)
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, Infiltrate, Move, Order, Reserve, Strike
-from sim.rules.assault import odds
+from sim.rules.assault import odds, odds_ratio
 from sim.rules.movement import prefetch_reach, reachable
 
 
 def _target_scores(m, v: View, p, effort_km: np.ndarray) -> np.ndarray:
     """How attractive each hex is to infiltrate: thin garrison, partly taken, beside roads, hidden from drones,
     towards the main effort's current objective; a city only once it is mostly surrounded."""
-    road_side = (m.map.road > 0).any(axis=1)
     dense = m.map.terrain == int(Terrain.CITY)
     weakness = 1.0 / (1.0 + v.enemy_garrison / 50.0)
     progress = 1.0 + 2.0 * v.own
-    envelop = 1.0 + p.envelop_weight * (road_side & ~dense)
+    envelop = 1.0 + p.envelop_weight * (road_side(m) & ~dense)
     blind = 1.0 - 0.5 * m.isr[v.e]
     toward = np.exp(-p.objective_pull * effort_km / max(p.main_effort_km, 1e-9)) if np.isfinite(effort_km).any() \
         else 1.0
-    ringed = (np.append(v.own, 0.0)[m.map.nbr] >= m.p.control.contested_high).mean(axis=1)
-    closed = dense & (ringed < p.city_ring)
+    cities = np.flatnonzero(dense)  # how ringed a hex is matters only in a city
+    ringed = (np.append(v.own, 0.0)[m.map.nbr[cities]] >= m.p.control.contested_high).mean(axis=1)
+    closed = np.zeros(m.map.n, dtype=bool)
+    closed[cities] = ringed < p.city_ring
     return weakness * progress * envelop * blind * toward * ~closed
 
 
@@ -46,15 +55,13 @@ def _spread_groups(m, p, v: View, near: np.ndarray, dist: np.ndarray, scores: np
     (``send_margin`` x flip ratio x garrison, less what is already on its way, at least ``min_send``), best first,
     up to ``n_targets`` targets; whatever is left goes to the last one. Updates ``planned``."""
     out: list[tuple[int, float]] = []
-    taken = np.zeros(near.size, dtype=bool)
+    value = scores[near] / np.maximum(dist, 1) / (1.0 + planned[near] / enough[near])
     left = budget
     for k in range(n_targets):
-        value = scores[near] / np.maximum(dist, 1) / (1.0 + planned[near] / enough[near])
-        value[taken] = 0.0
-        i = int(np.argmax(value))
+        i = int(value.argmax())
         if value[i] <= 0:
             break  # only cities not yet surrounded, or nothing, within reach
-        taken[i] = True
+        value[i] = 0.0  # taken; the others keep their value, as only this hex's plan changes
         h = int(near[i])
         need = p.send_margin * m.p.infiltration.flip_ratio * v.enemy_garrison[h] - planned[h]
         n = float(round(min(left, max(p.min_send, need))))
@@ -98,21 +105,24 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         if u.status.in_reserve:
             continue  # the rules refuse assaults from reserve ("commit it first")
         best = None
-        for nb in m.map.nbr[u.hex]:
-            nb = int(nb)
-            if nb < 0 or v.own[nb] >= hi or not allowed(m, Assault(u.uid, nb)):
+        for nb in m.map.nbr[u.hex].tolist():
+            if nb < 0 or v.own[nb] >= hi:
                 continue
-            o = odds(m, Assault(u.uid, nb), v.cache)
-            if best is None or o["ratio"] > best[0]:
-                best = (o["ratio"], nb, o)
+            order = Assault(u.uid, nb)
+            if not allowed(m, order):
+                continue
+            ratio = odds_ratio(m, order, v.cache)  # the full odds only for the assaults ordered
+            if best is None or ratio > best[0]:
+                best = (ratio, order)
         if best:
-            assault_options.append((best[0], u, best[1], best[2]))
+            assault_options.append((best[0], u, best[1]))
     assault_options.sort(key=lambda t: (-t[0], t[1].uid))
     n_assault = round((1.0 - infil_share) * len(active))
     assaulting = set()
-    for ratio, u, target, o in assault_options[:n_assault]:
+    for ratio, u, order in assault_options[:n_assault]:
         if ratio >= p.min_odds / skill:
-            out.append((Assault(u.uid, target), f"{u.name} assaults {m.hex_label(target)} at odds {ratio:.1f} "
+            o = odds(m, order, v.cache)
+            out.append((order, f"{u.name} assaults {m.hex_label(order.target)} at odds {ratio:.1f} "
                         f"(chance {o['p_gain']:.0%}; {blind:.0%} of days drone-blind)"))
             assaulting.add(u.uid)
     # a hex already holding enough people to outnumber its garrison is worth less than a fresh one: spread out
@@ -164,7 +174,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         if dest is not None:
             occupied.add(dest)
             out.append((Move(u.uid, dest), f"{u.name} moves up to a stretch of the front no unit works"))
-    struck: set[int] = set()
+    struck = np.zeros(m.map.n, dtype=bool)  # one group to a target
     support = sorted(m.side_units("ru", "drone") + m.side_units("ru", "fires"), key=lambda u: u.uid)
     wants = [max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km)) for u in support]
     prefetch_reach(m, [u for u, want in zip(support, wants, strict=True) if abs(int(v.dist[u.hex]) - want) > 1])
@@ -175,12 +185,12 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
                 out.append((Move(u.uid, dest), f"{u.name} repositions {want} hexes behind the line"))
                 continue
         if u.utype.fires_per_day > 0:
-            reach = np.flatnonzero(m.map.distances_from(u.hex) * km <= u.utype.range_km)
-            reach = reach[(v.own[reach] < 0.5) & ~np.isin(reach, list(struck))]  # one group to a target
+            reach = in_range(m, u.hex, u.utype.range_km)
+            reach = reach[(v.own[reach] < 0.5) & ~struck[reach]]
             if reach.size:
                 value = v.enemy_garrison[reach] * (1.0 + m.fort[reach])
                 t = int(reach[np.argmax(value)])
-                struck.add(t)
+                struck[t] = True
                 if value.max() > 0:
                     out.append((Strike(u.uid, t), f"{u.name} bombards {m.hex_label(t)} (garrison "
                                 f"~{v.enemy_garrison[t]:.0f}, works level {m.fort[t]})"))

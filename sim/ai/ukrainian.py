@@ -5,11 +5,13 @@ trigger the doctrine sets ('late' as historically, or 'early').
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from sim.ai.common import View, allowed, infiltration_size
+import numpy as np
+from numba import njit
+
+from sim.ai.common import View, allowed, in_range, infiltration_size, road_side
 from sim.geo.terrain import Terrain
-from sim.hexgrid import distance_arrays
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
 from sim.rules.assault import odds
 from sim.rules.graph import hex_steps_to
@@ -96,6 +98,25 @@ def _pressure(m) -> np.ndarray:
     return m.manoeuvre_personnel("ru") * near_line + m.presence[0]
 
 
+@njit(cache=True)
+def _within_steps(q: np.ndarray, r: np.ndarray, froms: np.ndarray, tos: np.ndarray, steps: float) -> np.ndarray:
+    """Which hexes of ``tos`` are at most ``steps`` hexes from each of ``froms``, as a (froms, tos) mask: the hex
+    distance of `hexgrid.distance_arrays` (axial ``q``, ``r``), without building the whole distance matrix.
+
+    That distance is (|dq| + |dr| + |dq + dr|) // 2, a whole number, so it is at most ``steps`` exactly when the
+    sum is at most 2 floor(steps) + 1."""
+    most = 2 * math.floor(steps) + 1
+    to_q, to_r = q[tos], r[tos]
+    out = np.empty((froms.size, tos.size), np.bool_)
+    for i in range(froms.size):
+        from_q, from_r = q[froms[i]], r[froms[i]]
+        for j in range(tos.size):
+            dq = from_q - to_q[j]
+            dr = from_r - to_r[j]
+            out[i, j] = abs(dq) + abs(dr) + abs(dq + dr) <= most
+    return out
+
+
 def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
     """Moves that put drone units over the Russian pressure: in uid order, each takes the post at its distance
     behind the line whose strike range covers the most pressure the units before it left uncovered (a second
@@ -108,21 +129,23 @@ def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
     left = _pressure(m)
     hunted = hex_steps_to(hm, m.presence[0] >= 1) <= hunt_radius(m)  # posts the crew hunters can reach
     targets = np.flatnonzero(left > 0)
+    safe = (v.own >= 0.5) & ~hunted  # own ground out of the hunters' reach, whatever the distance to the line
     prefetch_reach(m, [u for u, _ in drones])
     out: dict[str, tuple[int, str]] = {}
     for u, want in drones:
         steps = u.utype.range_km / hm.spec.hex_km
         reach = reachable(m, u)
         h = reach.hexes
-        posts = h[(h != u.hex) & (v.own[h] >= 0.5) & (v.dist[h] >= want) & (v.dist[h] <= want + 1) & ~hunted[h]]
+        ahead = v.dist[h]
+        posts = h[(h != u.hex) & safe[h] & (ahead >= want) & (ahead <= want + 1)]
         here_ok = abs(int(v.dist[u.hex]) - want) <= 1 and not hunted[u.hex]
         covers_here = hm.distances_from(u.hex)[targets] <= steps
-        here = float(left[targets] @ covers_here)
+        pressure = left[targets]  # as the units before this one left it
+        here = float(pressure @ covers_here)
         dest, covered = None, covers_here
         if posts.size and targets.size:
-            covers = distance_arrays(hm.q[posts][:, None], hm.r[posts][:, None], hm.q[targets][None, :],
-                                     hm.r[targets][None, :]) <= steps
-            value = covers @ left[targets]
+            covers = _within_steps(hm.q, hm.r, posts, targets, steps)
+            value = covers @ pressure
             best = first_by(-value, reach.dist[posts], posts)
             if value[best] > 0 and (value[best] > p.drone_shift_margin * here or not here_ok):
                 dest, covered = int(posts[best]), covers[best]
@@ -195,7 +218,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         if p.dig_in and m.fort[u.hex] < 2:
             give(DigIn(u.uid), f"{u.name} digs in at {m.hex_label(u.hex)} (works level {m.fort[u.hex]})")
     # reserves to the worst breach near the supply roads
-    threat = ru_presence * (1.0 + (m.map.road >= 2).any(axis=1))
+    threat = ru_presence * (1.0 + road_side(m, 2))
     ready = [r for r in reserves if r.uid not in used and r.status.cohesion >= p.ready_cohesion]
     for i, r in enumerate(ready):
         if threat.max() <= 0 or m.control[int(np.argmax(threat))] < p.reserve_commit * 0.5:
@@ -251,7 +274,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             if dest is not None:
                 give(Move(u.uid, dest), f"{u.name} repositions {want} hexes behind the line")
                 continue
-        reach = np.flatnonzero(m.map.distances_from(u.hex) * km <= u.utype.range_km)
+        reach = in_range(m, u.hex, u.utype.range_km)
         if u.utype.role == "drone":
             value = ru_presence[reach]
             if reach.size and value.max() > 0:

@@ -59,31 +59,44 @@ def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
     and each target's defence, which is the same whoever attacks it.
     """
     p = m.p
-    attackers = [m.units[uid] for uid in order.units]
-    side = attackers[0].side
-    dside = other(side)
-    t = order.target
-    w = m.weather or {"visibility": 1.0, "blind_share": 0.0}
-    w_att = 1.0 + p.assault.blind_bonus * w.get("blind_share", 0.0)
-    cp_att = sum(unit_power(m, u) for u in attackers) * w_att
-    dfn = _memo(cache, ("defence", dside, t), lambda: _defence(m, dside, t, w, cache))
+    attackers, w_att, cp_att, dfn, ratio = _balance(m, order, cache)
     cp_def = dfn["cp_def"]
-    ratio = cp_att / cp_def if cp_def > 0 else 99.0
-    ratio = min(ratio, 99.0)
     p_gain = 1.0 / (1.0 + (p.assault.r50 / ratio) ** p.assault.k)
     n_att = sum(u.personnel for u in attackers)
     n_def = dfn["n_def"]
     lam = p.assault.lambda0 * m.turn_days
     loss_att = min(n_att * p.assault.extra.max_casualty, n_att * lam * ratio ** (-p.assault.a))
     loss_def = min(n_def * p.assault.extra.max_casualty, n_def * lam * ratio ** p.assault.b)
-    reasons = [f"attack power {cp_att:.0f} (weather bonus x{w_att:.2f})", *dfn["reasons"]]
+    reasons = [f"attack power {cp_att:.0f} (weather bonus x{w_att:.2f})", *_defence_reasons(dfn)]
     return {"ratio": ratio, "p_gain": p_gain, "attack_power": cp_att, "defence_power": cp_def,
             "expected_attacker_losses": loss_att, "expected_defender_losses": loss_def, "reasons": reasons,
             "defenders": list(dfn["defenders"])}
 
 
+def odds_ratio(m: WargameModel, order: Assault, cache: dict | None = None) -> float:
+    """``odds(m, order, cache)["ratio"]`` alone: a commander weighing many assaults compares these, and asks
+    `odds` only about the few it orders."""
+    return _balance(m, order, cache)[4]
+
+
+def _balance(m: WargameModel, order: Assault, cache: dict | None) -> tuple:
+    """What the odds rest on: the attackers, the weather's bonus to them, their power, the target's defence
+    (remembered in ``cache``) and the ratio of the two powers."""
+    attackers = [m.units[uid] for uid in order.units]
+    dside = other(attackers[0].side)
+    t = order.target
+    w = m.weather or {"visibility": 1.0, "blind_share": 0.0}
+    w_att = 1.0 + m.p.assault.blind_bonus * w.get("blind_share", 0.0)
+    cp_att = sum(unit_power(m, u) for u in attackers) * w_att
+    dfn = _memo(cache, ("defence", dside, t), lambda: _defence(m, dside, t, w, cache))
+    cp_def = dfn["cp_def"]
+    ratio = min(cp_att / cp_def if cp_def > 0 else 99.0, 99.0)
+    return attackers, w_att, cp_att, dfn, ratio
+
+
 def _defence(m: WargameModel, dside: str, t: int, w: dict, cache: dict | None) -> dict:
-    """The defence of hex ``t`` by ``dside``: its power, personnel and the reasons behind them."""
+    """The defence of hex ``t`` by ``dside``: its power, personnel and the factors behind them (put in words by
+    `_defence_reasons` only when the full odds are asked for)."""
     p = m.p
     d = 0 if dside == "ru" else 1
     defs = defenders(m, dside, t, cache)
@@ -97,12 +110,19 @@ def _defence(m: WargameModel, dside: str, t: int, w: dict, cache: dict | None) -
     overwatch = 1.0 + p.assault.omega * float(m.isr[d, t]) * w.get("visibility", 1.0)
     cp_def = base_def * posture * fmult * terrain * overwatch * float(m.gap[d, t])
     n_def = sum(u.personnel * share for u, share in defs) + m.presence[d, t]
-    reasons = [f"defence power {cp_def:.0f} = base {base_def:.0f} x posture {posture} x fortification {fmult} "
-               f"({'manned' if is_manned else 'unmanned' if m.fort[t] else 'none'}) x terrain {terrain} "
-               f"x drone overwatch {overwatch:.2f}"]
-    if m.gap[d, t] < 1:
+    works = "manned" if is_manned else "unmanned" if m.fort[t] else "none"
+    return {"cp_def": cp_def, "n_def": n_def, "defenders": [u.uid for u, _ in defs],
+            "factors": (base_def, posture, fmult, works, terrain, overwatch, m.gap[d, t])}
+
+
+def _defence_reasons(dfn: dict) -> list[str]:
+    """Why a defence (`_defence`) is as strong as it is, in words."""
+    base_def, posture, fmult, works, terrain, overwatch, gap = dfn["factors"]
+    reasons = [f"defence power {dfn['cp_def']:.0f} = base {base_def:.0f} x posture {posture} x fortification {fmult} "
+               f"({works}) x terrain {terrain} x drone overwatch {overwatch:.2f}"]
+    if gap < 1:
         reasons.append("a gap has opened in the defence here")
-    return {"cp_def": cp_def, "n_def": n_def, "reasons": reasons, "defenders": [u.uid for u, _ in defs]}
+    return reasons
 
 
 def resolve(m: WargameModel) -> None:
