@@ -12,13 +12,15 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.orders import Infiltrate
 from sim.rules.control import frozen_mask
-from sim.units import VEHICLES, other
+from sim.rules.graph import hex_steps
+from sim.units import VEHICLES, Unit, other
 
 if TYPE_CHECKING:
     from sim.model import WargameModel
@@ -105,6 +107,21 @@ def _night(m: WargameModel) -> float:
     return m.p.weather.night_factor if "night" in m.scenario.calendar.phases else 1.0
 
 
+@dataclass(slots=True)
+class _Batch:
+    """One infiltration order on its way: who crosses where, how, and how many the defender detects."""
+
+    order: Infiltrate
+    unit: Unit
+    defender: str
+    n: int  # people committed
+    g: int  # people per group
+    vehicle: str
+    pdet: float  # chance that one group is detected
+    groups: int
+    detected: int = 0  # people in detected groups
+
+
 def cross(m: WargameModel) -> None:
     """Resolve every infiltration order: commit, cross, strike, accumulate."""
     p = m.p
@@ -112,6 +129,7 @@ def cross(m: WargameModel) -> None:
     if not flows:
         return
     vis = m.weather["visibility"] * _night(m)
+    hex_km = m.map.spec.hex_km
     cn_by_side = {}
     batches = []
     frozen = frozen_mask(m)
@@ -133,49 +151,59 @@ def cross(m: WargameModel) -> None:
         g = order.group_size or p.infiltration.group_size
         vehicle = order.vehicle or ("none" if unit.utype.vehicle == "apc" else unit.utype.vehicle)
         d = 1 if defender == "ua" else 0
-        km = max(1, m.map.distance(unit.hex, order.target)) * m.map.spec.hex_km
+        km = max(1, hex_steps(m.map, unit.hex, order.target)) * hex_km
         pdet = detection_probability(p.infiltration.eta, float(m.isr[d, order.target]), vis,
                                      float(cn_by_side[defender][order.target]), vehicle, g, km, p)
-        groups = math.ceil(n / g)
-        det_groups = int(m.rng.binomial(groups, pdet))
-        detected = min(n, det_groups * g)
         unit.status.personnel -= n  # they leave the unit: now in the field
-        batches.append((order, unit, defender, n, g, vehicle, pdet, detected))
+        batches.append(_Batch(order, unit, defender, n, g, vehicle, pdet, math.ceil(n / g)))
+    if not batches:
+        return
+    # one call draws for every batch in turn, exactly as one call per batch would
+    det_groups = m.rng.binomial([b.groups for b in batches], [b.pdet for b in batches]).tolist()
+    for b, det in zip(batches, det_groups, strict=True):
+        b.detected = min(b.n, det * b.g)
     # strikes: each defending side's pool serves all detected groups at once, vehicles before men on foot
     for defender in ("ru", "ua"):
-        mine = [b for b in batches if b[2] == defender]
-        if not mine:
+        mine = [b for b in batches if b.defender == defender]
+        if mine:
+            _strike(m, mine, vis)
+
+
+def _strike(m: WargameModel, batches: list[_Batch], vis: float) -> None:
+    """One defender's strike pool kills detected infiltrators (mounted groups first); the rest join the presence."""
+    pool = m.strike_pools[batches[0].defender]
+    share = [0.0] * len(batches)
+    for mounted in (True, False):
+        tier = [i for i, b in enumerate(batches) if (b.vehicle != "none") == mounted]
+        if not tier:
             continue
-        pool = m.strike_pools[defender]
-        share: dict[int, float] = {}
-        for mounted in (True, False):
-            tier = [i for i, b in enumerate(mine) if (b[5] != "none") == mounted]
-            if not tier:
-                continue
-            hexes = np.array([mine[i][0].target for i in tier])
-            wanted = np.array([mine[i][7] for i in tier], dtype=float)
-            target = np.zeros(m.map.n)
-            np.add.at(target, hexes, wanted)
-            kills = pool.allocate(target)
-            for i, h, w in zip(tier, hexes, wanted, strict=True):
-                share[i] = float(kills[h]) * w / target[h] if target[h] > 0 else 0.0
-        for i, (order, unit, _, n, g, vehicle, pdet, detected) in enumerate(mine):
-            expected = share[i]
-            killed = int(m.rng.binomial(detected, min(1.0, expected / detected))) if detected else 0
-            survivors = n - killed
-            a = 0 if unit.side == "ru" else 1
-            m.record_loss(unit.side, "drones", killed)
-            unit.status.losses["drones"] = unit.status.losses.get("drones", 0.0) + killed
-            m.presence[a, order.target] += survivors
-            m.emit("infiltration", "infiltration", unit.side, order.target,
-                   "Infiltration into {target} by {unit}: {n} committed in {groups} groups of {g}{veh}, {det} "
-                   "detected (chance {pdet:.0%} per group: coverage {isr:.2f}, visibility {vis:.2f}), {killed} killed "
-                   "by drones and fires ({cap}), {surv} got through; hidden presence there now {pres:.0f}.",
-                   target=m.hex_label(order.target), unit=unit.name, n=n, groups=math.ceil(n / g), g=g,
-                   veh="" if vehicle == "none" else f" on {vehicle}s", det=detected, pdet=pdet,
-                   isr=float(m.isr[1 - a, order.target]), vis=vis, killed=killed,
-                   cap="strike capacity ran out" if expected < detected - 0.5 else "capacity sufficed",
-                   surv=survivors, pres=m.presence[a, order.target])
+        hexes = np.array([batches[i].order.target for i in tier])
+        wanted = np.array([batches[i].detected for i in tier], dtype=float)
+        target = np.bincount(hexes, weights=wanted, minlength=m.map.n)  # added in order, as np.add.at would
+        kills = pool.allocate(target)
+        shared = target[hexes]
+        tier_share = np.where(shared > 0, kills[hexes] * wanted / np.where(shared > 0, shared, 1.0), 0.0)
+        for i, value in zip(tier, tier_share.tolist(), strict=True):
+            share[i] = value
+    # one call draws for every detected batch in turn; a batch with nobody detected draws nothing either way
+    kill_p = [min(1.0, expected / b.detected) if b.detected else 0.0 for b, expected in zip(batches, share, strict=True)]
+    killed_all = m.rng.binomial([b.detected for b in batches], kill_p).tolist()
+    for b, expected, killed in zip(batches, share, killed_all, strict=True):
+        order, unit, n, g, vehicle, detected = b.order, b.unit, b.n, b.g, b.vehicle, b.detected
+        survivors = n - killed
+        a = 0 if unit.side == "ru" else 1
+        m.record_loss(unit.side, "drones", killed)
+        unit.status.losses["drones"] = unit.status.losses.get("drones", 0.0) + killed
+        m.presence[a, order.target] += survivors
+        m.emit("infiltration", "infiltration", unit.side, order.target,
+               "Infiltration into {target} by {unit}: {n} committed in {groups} groups of {g}{veh}, {det} "
+               "detected (chance {pdet:.0%} per group: coverage {isr:.2f}, visibility {vis:.2f}), {killed} killed "
+               "by drones and fires ({cap}), {surv} got through; hidden presence there now {pres:.0f}.",
+               target=m.hex_label(order.target), unit=unit.name, n=n, groups=b.groups, g=g,
+               veh="" if vehicle == "none" else f" on {vehicle}s", det=detected, pdet=b.pdet,
+               isr=float(m.isr[1 - a, order.target]), vis=vis, killed=killed,
+               cap="strike capacity ran out" if expected < detected - 0.5 else "capacity sufficed",
+               surv=survivors, pres=m.presence[a, order.target])
 
 
 def clear(m: WargameModel) -> None:

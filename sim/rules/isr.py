@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from sim.rules.graph import neighbour_total
 from sim.units import SIDES, other
@@ -57,44 +58,96 @@ class StrikePool:
         idx = np.flatnonzero(detected > 0)
         if idx.size == 0 or not len(self.units):
             return kills
-        if idx.size == 1:  # an assault's one hex: the same arithmetic on plain floats, without array overhead
-            kills[idx[0]] = self._allocate_one(int(idx[0]), float(detected[idx[0]]))
-            return kills
-        remaining = detected[idx].astype(float)
-        got_total = np.zeros(idx.size)
-        reach = self.reach[:, idx]
-        for i in np.flatnonzero(self.capacity > 0):
-            targets = np.where(reach[i], remaining, 0.0)
-            total = targets.sum()
-            if total <= 0:
-                continue
-            use = min(self.capacity[i], total)
-            got = targets * (use / total)
-            got_total += got
-            remaining -= got
-            self.capacity[i] -= use
-        kills[idx] = got_total
+        kills[idx] = _spread(self.capacity, self.reach, idx, detected[idx].astype(float))
         return kills
-
-    def _allocate_one(self, hid: int, remaining: float) -> float:
-        """`allocate` for targets in one hex only; returns the expected kills there."""
-        got_total = 0.0
-        reach = self.reach[:, hid]
-        for i in np.flatnonzero(self.capacity > 0):
-            if not reach[i] or remaining <= 0:
-                continue
-            use = min(self.capacity[i], remaining)
-            got = remaining * (use / remaining)
-            got_total += got
-            remaining -= got
-            self.capacity[i] -= use
-        return got_total
 
     def spend_on(self, unit_index: int, hid: int, targets: float) -> float:
         """A striker under a strike order spends its capacity on one hex first; return expected kills."""
         use = min(self.capacity[unit_index], targets)
         self.capacity[unit_index] -= use
         return use
+
+
+@njit(cache=True)
+def _spread(capacity: np.ndarray, reach: np.ndarray, hexes: np.ndarray, remaining: np.ndarray) -> np.ndarray:
+    """`StrikePool.allocate`'s loop over the units, compiled: returns the kills in ``hexes`` and spends
+    ``capacity`` (and ``remaining``) in place.
+
+    It does the arithmetic of the numpy version it replaced, operation for operation: a unit's targets are the
+    remaining ones it reaches (0 elsewhere), summed the way numpy sums, and each target gets its share of what the
+    unit uses.
+    """
+    got_total = np.zeros(hexes.size)
+    targets = np.empty(hexes.size)
+    for i in range(capacity.size):
+        if not capacity[i] > 0:
+            continue
+        for j in range(hexes.size):
+            targets[j] = remaining[j] if reach[i, hexes[j]] else 0.0
+        total = _numpy_sum(targets)
+        if total <= 0:
+            continue
+        use = total if total < capacity[i] else capacity[i]  # Python's min(capacity, total)
+        ratio = use / total
+        for j in range(hexes.size):
+            got = targets[j] * ratio
+            got_total[j] += got
+            remaining[j] -= got
+        capacity[i] -= use
+    return got_total
+
+
+@njit(cache=True)
+def _numpy_sum(a: np.ndarray) -> float:
+    """``a.sum()`` in numpy's own order, its pairwise summation: a run of more than 128 terms is split in two at a
+    multiple of 8 and the halves' sums added, shorter runs go to `_run_sum`.
+
+    The splitting is done with a stack rather than by recursion: numba cannot reload a cached recursive function.
+    """
+    starts = np.empty(128, np.int64)  # pending runs (start, length), or -1 and 0: "add the last two sums"
+    lengths = np.empty(128, np.int64)
+    sums = np.empty(128)
+    starts[0], lengths[0] = 0, a.size
+    pending, done = 1, 0
+    while pending:
+        pending -= 1
+        start, n = starts[pending], lengths[pending]
+        if start < 0:
+            done -= 1
+            sums[done - 1] += sums[done]
+        elif n <= 128:
+            sums[done] = _run_sum(a, start, n)
+            done += 1
+        else:
+            half = n // 2
+            half -= half % 8
+            starts[pending], lengths[pending] = -1, 0  # after both halves: add them, the first on the left
+            starts[pending + 1], lengths[pending + 1] = start + half, n - half
+            starts[pending + 2], lengths[pending + 2] = start, half
+            pending += 3
+    return 0.0 + sums[0]  # numpy's reduction starts from 0.0
+
+
+@njit(cache=True)
+def _run_sum(a: np.ndarray, start: int, n: int) -> float:
+    """numpy's pairwise sum of ``a[start:start + n]`` for n <= 128: under 8 terms one by one from -0.0, else in 8
+    running sums combined pairwise, then the terms left over one by one."""
+    if n < 8:
+        res = -0.0
+        for i in range(start, start + n):
+            res += a[i]
+        return res
+    r = a[start:start + 8].copy()
+    i = 8
+    while i < n - n % 8:
+        for k in range(8):
+            r[k] += a[start + i + k]
+        i += 8
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        res += a[start + i]
+        i += 1
+    return res
 
 
 def within(hexmap, hid: int, km: float) -> np.ndarray:
