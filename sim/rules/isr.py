@@ -224,18 +224,23 @@ def gap_events(m: WargameModel) -> None:
     """Thin, tired sectors open gaps (a botched rotation, a withdrawal without orders): ISR and garrison vanish there."""
     p = m.p
     m.gap[:] = 1.0
+    frontage_km = 2.0 * m.map.spec.hex_km
+    online_share, density_ref, g0 = p.gap.extra.online_share, p.gap.density_ref, p.gap.g0
+    weeks = m.turn_days / 7.0
     for side in SIDES:
         enemy_held = np.append(m.own_share(other(side)) >= 0.5, False)
         units = sorted(m.side_units(side, "manoeuvre"), key=lambda u: u.uid)
-        enemy_near = enemy_held[m.map.nbr[[u.hex for u in units]]].any(axis=1) if units else ()
-        for u, near in zip(units, enemy_near, strict=True):
-            if u.status.in_reserve or not near:
-                continue
-            frontage_km = 2.0 * m.map.spec.hex_km
-            density = u.personnel * p.gap.extra.online_share / frontage_km
-            ratio = min(5.0, p.gap.density_ref / max(density, 0.1))
-            weekly = min(1.0, p.gap.g0 * (1.0 - u.status.cohesion / 100.0) * ratio)
-            if m.rng.random() < 1.0 - (1.0 - weekly) ** (m.turn_days / 7.0):
+        enemy_near = enemy_held[m.map.nbr[[u.hex for u in units]]].any(axis=1).tolist() if units else ()
+        front = [u for u, near in zip(units, enemy_near, strict=True) if near and not u.status.in_reserve]
+        if not front:
+            continue
+        density = np.array([u.status.personnel for u in front], dtype=float) * online_share / frontage_km
+        ratio = np.minimum(5.0, density_ref / np.maximum(density, 0.1))
+        cohesion = np.array([u.status.cohesion for u in front], dtype=float)
+        weekly = np.minimum(1.0, g0 * (1.0 - cohesion / 100.0) * ratio)
+        draws = m.rng.random(len(front))  # the draws one call per unit would make, in the same order
+        for u, draw, unit_weekly in zip(front, draws.tolist(), weekly.tolist(), strict=True):
+            if draw < 1.0 - (1.0 - unit_weekly) ** weeks:  # Python's pow: numpy's may differ in the last bit
                 hexes = np.flatnonzero(m.map.distances_from(u.hex) <= p.gap.radius)
                 m.gap[0 if side == "ru" else 1, hexes] = p.gap.residual
                 m.emit("isr", "gap", side, u.hex,
@@ -243,7 +248,7 @@ def gap_events(m: WargameModel) -> None:
                        "infantry per km (reference {ref:.0f}) at cohesion {coh:.0f}; ISR and garrison there fall "
                        "to {res:.0%} for this turn.",
                        side_name="Russian" if side == "ru" else "Ukrainian", place=m.hex_label(u.hex), unit=u.name,
-                       density=density, ref=p.gap.density_ref, coh=u.status.cohesion, res=p.gap.residual)
+                       density=u.personnel * online_share / frontage_km, ref=density_ref, coh=u.status.cohesion, res=p.gap.residual)
 
 
 def resolve(m: WargameModel) -> None:
