@@ -26,22 +26,49 @@ if TYPE_CHECKING:
     from sim.model import WargameModel
 
 
-def concealment(m: WargameModel, side_defending: str) -> np.ndarray:
-    """Detection multiplier Cn per hex for infiltrators of the other side: terrain, foliage, unmanned works, snow."""
+def concealment(m: WargameModel, side_defending: str, hexes: np.ndarray | None = None) -> np.ndarray:
+    """Detection multiplier Cn per hex (in ``hexes`` only, if given) for infiltrators of the other side: terrain,
+    foliage, unmanned works, snow."""
+    if hexes is None:
+        cn = _ground_concealment(m).copy()
+        works = np.flatnonzero(m.fort > 0)
+        if works.size:
+            cn[works] = concealment(m, side_defending, works)
+        return cn
+    cn = _ground_concealment(m)[hexes]
+    unmanned = (m.fort[hexes] > 0) & ~manned(m, side_defending, hexes)
+    return np.where(unmanned, cn * m.p.fortification.unmanned_shelter, cn)
+
+
+def concealment_by_hex(m: WargameModel, side_defending: str, hexes: list[int]) -> dict[int, float]:
+    """`concealment` in a few hexes, as {hex: Cn}: orders look up their targets one at a time."""
+    ids = np.unique(np.array(hexes, dtype=np.int64))
+    return dict(zip(ids.tolist(), concealment(m, side_defending, ids).tolist(), strict=True))
+
+
+def _ground_concealment(m: WargameModel) -> np.ndarray:
+    """Cn from terrain, foliage and snow alone: it changes with the weather only (cached on the model)."""
     p = m.p
-    cn = np.asarray(p.terrain.concealment, dtype=float)[m.map.terrain]
-    if not m.weather.get("leaf_on", True):
-        cn = np.where(m.map.terrain == 1, p.terrain.treeline_leaf_off, cn)
-    if m.weather.get("snow_cover"):
-        cn = cn * p.weather.snow_cover_detection
-    unmanned = (m.fort > 0) & ~manned(m, side_defending)
-    return np.where(unmanned, cn * p.fortification.unmanned_shelter, cn)
+    leaf_on, snow = m.weather.get("leaf_on", True), bool(m.weather.get("snow_cover"))
+    key = (m.map, tuple(p.terrain.concealment), p.terrain.treeline_leaf_off, p.weather.snow_cover_detection,
+           leaf_on, snow)
+    cached = m.__dict__.get("_ground_concealment")
+    if cached is None or cached[0] != key:
+        cn = np.asarray(p.terrain.concealment, dtype=float)[m.map.terrain]
+        if not leaf_on:
+            cn = np.where(m.map.terrain == 1, p.terrain.treeline_leaf_off, cn)
+        if snow:
+            cn = cn * p.weather.snow_cover_detection
+        cn.flags.writeable = False
+        cached = m._ground_concealment = (key, cn)
+    return cached[1]
 
 
-def manned(m: WargameModel, side: str) -> np.ndarray:
-    """Hexes whose fortifications count for ``side``: its garrison meets the manning threshold."""
+def manned(m: WargameModel, side: str, hexes: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Hexes whose fortifications count for ``side``: its garrison meets the manning threshold (in ``hexes`` only,
+    if given)."""
     s = 0 if side == "ru" else 1
-    return (m.manoeuvre_personnel(side) + m.presence[s]) * m.gap[s] >= _manning_need(m)
+    return (m.manoeuvre_personnel(side)[hexes] + m.presence[s, hexes]) * m.gap[s, hexes] >= _manning_need(m)
 
 
 def manned_at(m: WargameModel, side: str, hid: int) -> bool:
@@ -144,7 +171,7 @@ def cross(m: WargameModel) -> None:
             continue
         defender = other(unit.side)
         if defender not in cn_by_side:
-            cn_by_side[defender] = concealment(m, defender)
+            cn_by_side[defender] = concealment_by_hex(m, defender, [o.target for o in flows])
         n = round(committed(m, order))
         if n < 1:
             continue
@@ -153,7 +180,7 @@ def cross(m: WargameModel) -> None:
         d = 1 if defender == "ua" else 0
         km = max(1, hex_steps(m.map, unit.hex, order.target)) * hex_km
         pdet = detection_probability(p.infiltration.eta, float(m.isr[d, order.target]), vis,
-                                     float(cn_by_side[defender][order.target]), vehicle, g, km, p)
+                                     cn_by_side[defender][order.target], vehicle, g, km, p)
         unit.status.personnel -= n  # they leave the unit: now in the field
         batches.append(_Batch(order, unit, defender, n, g, vehicle, pdet, math.ceil(n / g)))
     if not batches:
@@ -218,7 +245,7 @@ def clear(m: WargameModel) -> None:
         hexes = np.flatnonzero((pres > 0.5) & (m.own_share(side) < p.control.contested_high))
         if hexes.size == 0:
             continue
-        cn = concealment(m, defender)[hexes]
+        cn = concealment(m, defender, hexes)
         garrison = (m.manoeuvre_personnel(defender)[hexes] + m.presence[d, hexes]) * m.gap[d, hexes]
         rate = p.infiltration.clear_eta * m.isr[d, hexes] * m.weather["visibility"] * cn \
             + p.infiltration.clear_zeta * garrison / m.map.area_km2
