@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.orders import DigIn, Strike
-from sim.rules.infiltration import concealment
+from sim.rules.infiltration import concealment_by_hex
 from sim.units import other
 
 if TYPE_CHECKING:
@@ -35,14 +35,15 @@ def prepare(m: WargameModel) -> None:
 def resolve(m: WargameModel) -> None:
     """Strike orders resolve together against the concealment the targets had at the start of the phase."""
     p = m.p
-    cover = {side: concealment(m, side) for side in ("ru", "ua")}
+    strikes = [o for o in m.turn_orders if isinstance(o, Strike) and o.mode == "strike"]
+    cover = {side: concealment_by_hex(m, side, [o.target for o in strikes]) for side in ("ru", "ua")}
     cap_share = min(1.0, p.fires.extra.max_hex_share * m.turn_days / 7.0)
     budget: dict[tuple[str, int], float] = {}  # what strikes may still kill per (side struck, hex) this turn
     by_hex: dict[int, list] = {}  # nobody moves in this phase: group the units once, in the model's order
     for u in m.units.values():
         by_hex.setdefault(u.hex, []).append(u)
     pool_index = {side: {u.uid: i for i, u in enumerate(pool.units)} for side, pool in m.strike_pools.items()}
-    for order in [o for o in m.turn_orders if isinstance(o, Strike) and o.mode == "strike"]:
+    for order in strikes:
         unit = m.units.get(order.unit)
         if unit is None or not unit.alive:
             continue
@@ -58,7 +59,7 @@ def resolve(m: WargameModel) -> None:
         s = 0 if side == "ru" else 1
         level = int(m.fort[t])
         seen_share = min(1.0, float(m.isr[s, t]) * m.weather["visibility"]
-                         * float(cover[enemy][t]) / p.fortification.multiplier[level])
+                         * cover[enemy][t] / p.fortification.multiplier[level])
         left = budget.setdefault((enemy, t), people * cap_share)
         expected = pool.spend_on(idx, t, min(people * seen_share * p.fires.extra.exposed_share, left))
         killed = float(m.rng.poisson(expected)) if expected > 0 else 0.0

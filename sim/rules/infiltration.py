@@ -12,34 +12,63 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.orders import Infiltrate
 from sim.rules.control import frozen_mask
-from sim.units import VEHICLES, other
+from sim.rules.graph import hex_steps
+from sim.units import VEHICLES, Unit, other
 
 if TYPE_CHECKING:
     from sim.model import WargameModel
 
 
-def concealment(m: WargameModel, side_defending: str) -> np.ndarray:
-    """Detection multiplier Cn per hex for infiltrators of the other side: terrain, foliage, unmanned works, snow."""
+def concealment(m: WargameModel, side_defending: str, hexes: np.ndarray | None = None) -> np.ndarray:
+    """Detection multiplier Cn per hex (in ``hexes`` only, if given) for infiltrators of the other side: terrain,
+    foliage, unmanned works, snow."""
+    if hexes is None:
+        cn = _ground_concealment(m).copy()
+        works = np.flatnonzero(m.fort > 0)
+        if works.size:
+            cn[works] = concealment(m, side_defending, works)
+        return cn
+    cn = _ground_concealment(m)[hexes]
+    unmanned = (m.fort[hexes] > 0) & ~manned(m, side_defending, hexes)
+    return np.where(unmanned, cn * m.p.fortification.unmanned_shelter, cn)
+
+
+def concealment_by_hex(m: WargameModel, side_defending: str, hexes: list[int]) -> dict[int, float]:
+    """`concealment` in a few hexes, as {hex: Cn}: orders look up their targets one at a time."""
+    ids = np.unique(np.array(hexes, dtype=np.int64))
+    return dict(zip(ids.tolist(), concealment(m, side_defending, ids).tolist(), strict=True))
+
+
+def _ground_concealment(m: WargameModel) -> np.ndarray:
+    """Cn from terrain, foliage and snow alone: it changes with the weather only (cached on the model)."""
     p = m.p
-    cn = np.asarray(p.terrain.concealment, dtype=float)[m.map.terrain]
-    if not m.weather.get("leaf_on", True):
-        cn = np.where(m.map.terrain == 1, p.terrain.treeline_leaf_off, cn)
-    if m.weather.get("snow_cover"):
-        cn = cn * p.weather.snow_cover_detection
-    unmanned = (m.fort > 0) & ~manned(m, side_defending)
-    return np.where(unmanned, cn * p.fortification.unmanned_shelter, cn)
+    leaf_on, snow = m.weather.get("leaf_on", True), bool(m.weather.get("snow_cover"))
+    key = (m.map, tuple(p.terrain.concealment), p.terrain.treeline_leaf_off, p.weather.snow_cover_detection,
+           leaf_on, snow)
+    cached = m.__dict__.get("_ground_concealment")
+    if cached is None or cached[0] != key:
+        cn = np.asarray(p.terrain.concealment, dtype=float)[m.map.terrain]
+        if not leaf_on:
+            cn = np.where(m.map.terrain == 1, p.terrain.treeline_leaf_off, cn)
+        if snow:
+            cn = cn * p.weather.snow_cover_detection
+        cn.flags.writeable = False
+        cached = m._ground_concealment = (key, cn)
+    return cached[1]
 
 
-def manned(m: WargameModel, side: str) -> np.ndarray:
-    """Hexes whose fortifications count for ``side``: its garrison meets the manning threshold."""
+def manned(m: WargameModel, side: str, hexes: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Hexes whose fortifications count for ``side``: its garrison meets the manning threshold (in ``hexes`` only,
+    if given)."""
     s = 0 if side == "ru" else 1
-    return (m.manoeuvre_personnel(side) + m.presence[s]) * m.gap[s] >= _manning_need(m)
+    return (m.manoeuvre_personnel(side)[hexes] + m.presence[s, hexes]) * m.gap[s, hexes] >= _manning_need(m)
 
 
 def manned_at(m: WargameModel, side: str, hid: int) -> bool:
@@ -105,6 +134,21 @@ def _night(m: WargameModel) -> float:
     return m.p.weather.night_factor if "night" in m.scenario.calendar.phases else 1.0
 
 
+@dataclass(slots=True)
+class _Batch:
+    """One infiltration order on its way: who crosses where, how, and how many the defender detects."""
+
+    order: Infiltrate
+    unit: Unit
+    defender: str
+    n: int  # people committed
+    g: int  # people per group
+    vehicle: str
+    pdet: float  # chance that one group is detected
+    groups: int
+    detected: int = 0  # people in detected groups
+
+
 def cross(m: WargameModel) -> None:
     """Resolve every infiltration order: commit, cross, strike, accumulate."""
     p = m.p
@@ -112,6 +156,7 @@ def cross(m: WargameModel) -> None:
     if not flows:
         return
     vis = m.weather["visibility"] * _night(m)
+    hex_km = m.map.spec.hex_km
     cn_by_side = {}
     batches = []
     frozen = frozen_mask(m)
@@ -126,56 +171,66 @@ def cross(m: WargameModel) -> None:
             continue
         defender = other(unit.side)
         if defender not in cn_by_side:
-            cn_by_side[defender] = concealment(m, defender)
+            cn_by_side[defender] = concealment_by_hex(m, defender, [o.target for o in flows])
         n = round(committed(m, order))
         if n < 1:
             continue
         g = order.group_size or p.infiltration.group_size
         vehicle = order.vehicle or ("none" if unit.utype.vehicle == "apc" else unit.utype.vehicle)
         d = 1 if defender == "ua" else 0
-        km = max(1, m.map.distance(unit.hex, order.target)) * m.map.spec.hex_km
+        km = max(1, hex_steps(m.map, unit.hex, order.target)) * hex_km
         pdet = detection_probability(p.infiltration.eta, float(m.isr[d, order.target]), vis,
-                                     float(cn_by_side[defender][order.target]), vehicle, g, km, p)
-        groups = math.ceil(n / g)
-        det_groups = int(m.rng.binomial(groups, pdet))
-        detected = min(n, det_groups * g)
+                                     cn_by_side[defender][order.target], vehicle, g, km, p)
         unit.status.personnel -= n  # they leave the unit: now in the field
-        batches.append((order, unit, defender, n, g, vehicle, pdet, detected))
+        batches.append(_Batch(order, unit, defender, n, g, vehicle, pdet, math.ceil(n / g)))
+    if not batches:
+        return
+    # one call draws for every batch in turn, exactly as one call per batch would
+    det_groups = m.rng.binomial([b.groups for b in batches], [b.pdet for b in batches]).tolist()
+    for b, det in zip(batches, det_groups, strict=True):
+        b.detected = min(b.n, det * b.g)
     # strikes: each defending side's pool serves all detected groups at once, vehicles before men on foot
     for defender in ("ru", "ua"):
-        mine = [b for b in batches if b[2] == defender]
-        if not mine:
+        mine = [b for b in batches if b.defender == defender]
+        if mine:
+            _strike(m, mine, vis)
+
+
+def _strike(m: WargameModel, batches: list[_Batch], vis: float) -> None:
+    """One defender's strike pool kills detected infiltrators (mounted groups first); the rest join the presence."""
+    pool = m.strike_pools[batches[0].defender]
+    share = [0.0] * len(batches)
+    for mounted in (True, False):
+        tier = [i for i, b in enumerate(batches) if (b.vehicle != "none") == mounted]
+        if not tier:
             continue
-        pool = m.strike_pools[defender]
-        share: dict[int, float] = {}
-        for mounted in (True, False):
-            tier = [i for i, b in enumerate(mine) if (b[5] != "none") == mounted]
-            if not tier:
-                continue
-            hexes = np.array([mine[i][0].target for i in tier])
-            wanted = np.array([mine[i][7] for i in tier], dtype=float)
-            target = np.zeros(m.map.n)
-            np.add.at(target, hexes, wanted)
-            kills = pool.allocate(target)
-            for i, h, w in zip(tier, hexes, wanted, strict=True):
-                share[i] = float(kills[h]) * w / target[h] if target[h] > 0 else 0.0
-        for i, (order, unit, _, n, g, vehicle, pdet, detected) in enumerate(mine):
-            expected = share[i]
-            killed = int(m.rng.binomial(detected, min(1.0, expected / detected))) if detected else 0
-            survivors = n - killed
-            a = 0 if unit.side == "ru" else 1
-            m.record_loss(unit.side, "drones", killed)
-            unit.status.losses["drones"] = unit.status.losses.get("drones", 0.0) + killed
-            m.presence[a, order.target] += survivors
-            m.emit("infiltration", "infiltration", unit.side, order.target,
-                   "Infiltration into {target} by {unit}: {n} committed in {groups} groups of {g}{veh}, {det} "
-                   "detected (chance {pdet:.0%} per group: coverage {isr:.2f}, visibility {vis:.2f}), {killed} killed "
-                   "by drones and fires ({cap}), {surv} got through; hidden presence there now {pres:.0f}.",
-                   target=m.hex_label(order.target), unit=unit.name, n=n, groups=math.ceil(n / g), g=g,
-                   veh="" if vehicle == "none" else f" on {vehicle}s", det=detected, pdet=pdet,
-                   isr=float(m.isr[1 - a, order.target]), vis=vis, killed=killed,
-                   cap="strike capacity ran out" if expected < detected - 0.5 else "capacity sufficed",
-                   surv=survivors, pres=m.presence[a, order.target])
+        hexes = np.array([batches[i].order.target for i in tier])
+        wanted = np.array([batches[i].detected for i in tier], dtype=float)
+        target = np.bincount(hexes, weights=wanted, minlength=m.map.n)  # added in order, as np.add.at would
+        kills = pool.allocate(target)
+        shared = target[hexes]
+        tier_share = np.where(shared > 0, kills[hexes] * wanted / np.where(shared > 0, shared, 1.0), 0.0)
+        for i, value in zip(tier, tier_share.tolist(), strict=True):
+            share[i] = value
+    # one call draws for every detected batch in turn; a batch with nobody detected draws nothing either way
+    kill_p = [min(1.0, expected / b.detected) if b.detected else 0.0 for b, expected in zip(batches, share, strict=True)]
+    killed_all = m.rng.binomial([b.detected for b in batches], kill_p).tolist()
+    for b, expected, killed in zip(batches, share, killed_all, strict=True):
+        order, unit, n, g, vehicle, detected = b.order, b.unit, b.n, b.g, b.vehicle, b.detected
+        survivors = n - killed
+        a = 0 if unit.side == "ru" else 1
+        m.record_loss(unit.side, "drones", killed)
+        unit.status.losses["drones"] = unit.status.losses.get("drones", 0.0) + killed
+        m.presence[a, order.target] += survivors
+        m.emit("infiltration", "infiltration", unit.side, order.target,
+               "Infiltration into {target} by {unit}: {n} committed in {groups} groups of {g}{veh}, {det} "
+               "detected (chance {pdet:.0%} per group: coverage {isr:.2f}, visibility {vis:.2f}), {killed} killed "
+               "by drones and fires ({cap}), {surv} got through; hidden presence there now {pres:.0f}.",
+               target=m.hex_label(order.target), unit=unit.name, n=n, groups=b.groups, g=g,
+               veh="" if vehicle == "none" else f" on {vehicle}s", det=detected, pdet=b.pdet,
+               isr=float(m.isr[1 - a, order.target]), vis=vis, killed=killed,
+               cap="strike capacity ran out" if expected < detected - 0.5 else "capacity sufficed",
+               surv=survivors, pres=m.presence[a, order.target])
 
 
 def clear(m: WargameModel) -> None:
@@ -190,7 +245,7 @@ def clear(m: WargameModel) -> None:
         hexes = np.flatnonzero((pres > 0.5) & (m.own_share(side) < p.control.contested_high))
         if hexes.size == 0:
             continue
-        cn = concealment(m, defender)[hexes]
+        cn = concealment(m, defender, hexes)
         garrison = (m.manoeuvre_personnel(defender)[hexes] + m.presence[d, hexes]) * m.gap[d, hexes]
         rate = p.infiltration.clear_eta * m.isr[d, hexes] * m.weather["visibility"] * cn \
             + p.infiltration.clear_zeta * garrison / m.map.area_km2

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from sim.rules.graph import neighbour_total
 from sim.units import SIDES, other
@@ -57,44 +58,96 @@ class StrikePool:
         idx = np.flatnonzero(detected > 0)
         if idx.size == 0 or not len(self.units):
             return kills
-        if idx.size == 1:  # an assault's one hex: the same arithmetic on plain floats, without array overhead
-            kills[idx[0]] = self._allocate_one(int(idx[0]), float(detected[idx[0]]))
-            return kills
-        remaining = detected[idx].astype(float)
-        got_total = np.zeros(idx.size)
-        reach = self.reach[:, idx]
-        for i in np.flatnonzero(self.capacity > 0):
-            targets = np.where(reach[i], remaining, 0.0)
-            total = targets.sum()
-            if total <= 0:
-                continue
-            use = min(self.capacity[i], total)
-            got = targets * (use / total)
-            got_total += got
-            remaining -= got
-            self.capacity[i] -= use
-        kills[idx] = got_total
+        kills[idx] = _spread(self.capacity, self.reach, idx, detected[idx].astype(float))
         return kills
-
-    def _allocate_one(self, hid: int, remaining: float) -> float:
-        """`allocate` for targets in one hex only; returns the expected kills there."""
-        got_total = 0.0
-        reach = self.reach[:, hid]
-        for i in np.flatnonzero(self.capacity > 0):
-            if not reach[i] or remaining <= 0:
-                continue
-            use = min(self.capacity[i], remaining)
-            got = remaining * (use / remaining)
-            got_total += got
-            remaining -= got
-            self.capacity[i] -= use
-        return got_total
 
     def spend_on(self, unit_index: int, hid: int, targets: float) -> float:
         """A striker under a strike order spends its capacity on one hex first; return expected kills."""
         use = min(self.capacity[unit_index], targets)
         self.capacity[unit_index] -= use
         return use
+
+
+@njit(cache=True)
+def _spread(capacity: np.ndarray, reach: np.ndarray, hexes: np.ndarray, remaining: np.ndarray) -> np.ndarray:
+    """`StrikePool.allocate`'s loop over the units, compiled: returns the kills in ``hexes`` and spends
+    ``capacity`` (and ``remaining``) in place.
+
+    It does the arithmetic of the numpy version it replaced, operation for operation: a unit's targets are the
+    remaining ones it reaches (0 elsewhere), summed the way numpy sums, and each target gets its share of what the
+    unit uses.
+    """
+    got_total = np.zeros(hexes.size)
+    targets = np.empty(hexes.size)
+    for i in range(capacity.size):
+        if not capacity[i] > 0:
+            continue
+        for j in range(hexes.size):
+            targets[j] = remaining[j] if reach[i, hexes[j]] else 0.0
+        total = _numpy_sum(targets)
+        if total <= 0:
+            continue
+        use = total if total < capacity[i] else capacity[i]  # Python's min(capacity, total)
+        ratio = use / total
+        for j in range(hexes.size):
+            got = targets[j] * ratio
+            got_total[j] += got
+            remaining[j] -= got
+        capacity[i] -= use
+    return got_total
+
+
+@njit(cache=True)
+def _numpy_sum(a: np.ndarray) -> float:
+    """``a.sum()`` in numpy's own order, its pairwise summation: a run of more than 128 terms is split in two at a
+    multiple of 8 and the halves' sums added, shorter runs go to `_run_sum`.
+
+    The splitting is done with a stack rather than by recursion: numba cannot reload a cached recursive function.
+    """
+    starts = np.empty(128, np.int64)  # pending runs (start, length), or -1 and 0: "add the last two sums"
+    lengths = np.empty(128, np.int64)
+    sums = np.empty(128)
+    starts[0], lengths[0] = 0, a.size
+    pending, done = 1, 0
+    while pending:
+        pending -= 1
+        start, n = starts[pending], lengths[pending]
+        if start < 0:
+            done -= 1
+            sums[done - 1] += sums[done]
+        elif n <= 128:
+            sums[done] = _run_sum(a, start, n)
+            done += 1
+        else:
+            half = n // 2
+            half -= half % 8
+            starts[pending], lengths[pending] = -1, 0  # after both halves: add them, the first on the left
+            starts[pending + 1], lengths[pending + 1] = start + half, n - half
+            starts[pending + 2], lengths[pending + 2] = start, half
+            pending += 3
+    return 0.0 + sums[0]  # numpy's reduction starts from 0.0
+
+
+@njit(cache=True)
+def _run_sum(a: np.ndarray, start: int, n: int) -> float:
+    """numpy's pairwise sum of ``a[start:start + n]`` for n <= 128: under 8 terms one by one from -0.0, else in 8
+    running sums combined pairwise, then the terms left over one by one."""
+    if n < 8:
+        res = -0.0
+        for i in range(start, start + n):
+            res += a[i]
+        return res
+    r = a[start:start + 8].copy()
+    i = 8
+    while i < n - n % 8:
+        for k in range(8):
+            r[k] += a[start + i + k]
+        i += 8
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        res += a[start + i]
+        i += 1
+    return res
 
 
 def within(hexmap, hid: int, km: float) -> np.ndarray:
@@ -171,18 +224,23 @@ def gap_events(m: WargameModel) -> None:
     """Thin, tired sectors open gaps (a botched rotation, a withdrawal without orders): ISR and garrison vanish there."""
     p = m.p
     m.gap[:] = 1.0
+    frontage_km = 2.0 * m.map.spec.hex_km
+    online_share, density_ref, g0 = p.gap.extra.online_share, p.gap.density_ref, p.gap.g0
+    weeks = m.turn_days / 7.0
     for side in SIDES:
         enemy_held = np.append(m.own_share(other(side)) >= 0.5, False)
         units = sorted(m.side_units(side, "manoeuvre"), key=lambda u: u.uid)
-        enemy_near = enemy_held[m.map.nbr[[u.hex for u in units]]].any(axis=1) if units else ()
-        for u, near in zip(units, enemy_near, strict=True):
-            if u.status.in_reserve or not near:
-                continue
-            frontage_km = 2.0 * m.map.spec.hex_km
-            density = u.personnel * p.gap.extra.online_share / frontage_km
-            ratio = min(5.0, p.gap.density_ref / max(density, 0.1))
-            weekly = min(1.0, p.gap.g0 * (1.0 - u.status.cohesion / 100.0) * ratio)
-            if m.rng.random() < 1.0 - (1.0 - weekly) ** (m.turn_days / 7.0):
+        enemy_near = enemy_held[m.map.nbr[[u.hex for u in units]]].any(axis=1).tolist() if units else ()
+        front = [u for u, near in zip(units, enemy_near, strict=True) if near and not u.status.in_reserve]
+        if not front:
+            continue
+        density = np.array([u.status.personnel for u in front], dtype=float) * online_share / frontage_km
+        ratio = np.minimum(5.0, density_ref / np.maximum(density, 0.1))
+        cohesion = np.array([u.status.cohesion for u in front], dtype=float)
+        weekly = np.minimum(1.0, g0 * (1.0 - cohesion / 100.0) * ratio)
+        draws = m.rng.random(len(front))  # the draws one call per unit would make, in the same order
+        for u, draw, unit_weekly in zip(front, draws.tolist(), weekly.tolist(), strict=True):
+            if draw < 1.0 - (1.0 - unit_weekly) ** weeks:  # Python's pow: numpy's may differ in the last bit
                 hexes = np.flatnonzero(m.map.distances_from(u.hex) <= p.gap.radius)
                 m.gap[0 if side == "ru" else 1, hexes] = p.gap.residual
                 m.emit("isr", "gap", side, u.hex,
@@ -190,7 +248,7 @@ def gap_events(m: WargameModel) -> None:
                        "infantry per km (reference {ref:.0f}) at cohesion {coh:.0f}; ISR and garrison there fall "
                        "to {res:.0%} for this turn.",
                        side_name="Russian" if side == "ru" else "Ukrainian", place=m.hex_label(u.hex), unit=u.name,
-                       density=density, ref=p.gap.density_ref, coh=u.status.cohesion, res=p.gap.residual)
+                       density=u.personnel * online_share / frontage_km, ref=density_ref, coh=u.status.cohesion, res=p.gap.residual)
 
 
 def resolve(m: WargameModel) -> None:
