@@ -1,4 +1,5 @@
-"""The compiled graph searches against the library answers they replaced, on random graphs."""
+"""The compiled kernels against the library answers they replaced, on random inputs: each must give the same
+bits, since the calibrated games were played with the library versions."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim import hexgrid
+from sim.ai.ukrainian import _within_steps
 from sim.rules import movement
+from sim.rules.graph import neighbour_total
+from sim.rules.isr import _numpy_sum, _spread
 from sim.rules.kernels import corridor_cut, nearest_cost, reach_rows
 
 
@@ -134,3 +138,68 @@ def test_corridor_cut_is_the_fewest_hexes_that_cut_the_region_off(data):
     outer = local & (steps == radius) & fed
     expected = _menger_width(nbr, local, set(region.tolist()), outer) if outer.any() else 0
     assert corridor_cut(nbr, ok, region, fed, is_source, radius, 10_000) == expected
+
+
+# -------------------------------------------------------------------------- kernels kept beside their rules
+finite_values = st.floats(0.0, 1e4, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(st.just(0.0), finite_values), max_size=700))
+def test_numpy_order_sum_equals_numpy_sum(values):
+    """Long runs too: numpy splits a run of more than 128 terms in two, so lengths up to 700 test the splits."""
+    a = np.array(values, dtype=float)
+    got, want = _numpy_sum(a), a.sum()
+    assert got == want and np.signbit(got) == np.signbit(want)
+
+
+def test_numpy_order_sum_on_map_sized_arrays():
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 7, 8, 129, 1000, 3276):
+        a = rng.random(n) * 10 ** rng.uniform(-3, 4, n)
+        assert _numpy_sum(a) == a.sum()
+
+
+def _spread_with_numpy(capacity, reach, hexes, remaining):
+    """The strike allocation as it was written in numpy, before it was compiled."""
+    got_total, reach = np.zeros(hexes.size), reach[:, hexes]
+    for i in np.flatnonzero(capacity > 0):
+        targets = np.where(reach[i], remaining, 0.0)
+        total = targets.sum()
+        if total <= 0:
+            continue
+        use = min(capacity[i], total)
+        got = targets * (use / total)
+        got_total += got
+        remaining -= got
+        capacity[i] -= use
+    return got_total
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_strike_allocation_equals_the_numpy_version(seed):
+    rng = np.random.default_rng(seed)
+    units, n, k = int(rng.integers(0, 20)), 300, int(rng.integers(1, 200))
+    capacity = rng.random(units) * 10 ** rng.uniform(-1, 3, units)
+    capacity[rng.random(units) < 0.2] = 0.0
+    reach = rng.random((units, n)) < rng.random()
+    hexes = np.sort(rng.choice(n, k, replace=False))
+    remaining = rng.random(k) * 10 ** rng.uniform(-1, 3, k)
+    c1, c2, r1, r2 = capacity.copy(), capacity.copy(), remaining.copy(), remaining.copy()
+    assert np.array_equal(_spread_with_numpy(c1, reach, hexes, r1), _spread(c2, reach, hexes, r2))
+    assert np.array_equal(c1, c2) and np.array_equal(r1, r2)
+
+
+def test_neighbour_total_and_coverage_equal_numpys_on_the_real_map():
+    from sim.model import WargameModel
+
+    hm = WargameModel("pokrovsk-axis-2024", seed=0).map
+    field = np.random.default_rng(2).random(hm.n) * 1000
+    assert np.array_equal(neighbour_total(hm, field), np.append(field, 0.0)[hm.nbr].sum(axis=1))
+    rng = np.random.default_rng(3)
+    froms, tos = rng.choice(hm.n, 40, replace=False), rng.choice(hm.n, 300, replace=False)
+    for steps in (0.0, 1.0, 2.5, 4.0, 7.9, 12.0):
+        want = hexgrid.distance_arrays(hm.q[froms][:, None], hm.r[froms][:, None], hm.q[tos][None, :],
+                                       hm.r[tos][None, :]) <= steps
+        assert np.array_equal(_within_steps(hm.q, hm.r, froms, tos, steps), want)

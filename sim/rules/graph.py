@@ -125,16 +125,6 @@ def _axial_embed(hexmap) -> tuple[np.ndarray, tuple[int, int]]:
     return embed
 
 
-def hex_steps(hexmap, a: int, b: int) -> int:
-    """``hexmap.distance(a, b)`` on plain Python integers: the numpy version costs microseconds a pair."""
-    axial = getattr(hexmap, "_axial_lists", None)
-    if axial is None:
-        axial = hexmap._axial_lists = (hexmap.q.tolist(), hexmap.r.tolist())
-    q, r = axial
-    dq, dr = q[a] - q[b], r[a] - r[b]
-    return (abs(dq) + abs(dr) + abs(dq + dr)) // 2
-
-
 def _neighbour_columns(hexmap) -> np.ndarray:
     """The neighbour table transposed, (6, n), so each direction's neighbours are contiguous (cached on the map)."""
     cached = getattr(hexmap, "_nbr_columns", None)

@@ -19,7 +19,6 @@ import numpy as np
 
 from sim.orders import Infiltrate
 from sim.rules.control import frozen_mask
-from sim.rules.graph import hex_steps
 from sim.units import VEHICLES, Unit, other
 
 if TYPE_CHECKING:
@@ -178,7 +177,7 @@ def cross(m: WargameModel) -> None:
         g = order.group_size or p.infiltration.group_size
         vehicle = order.vehicle or ("none" if unit.utype.vehicle == "apc" else unit.utype.vehicle)
         d = 1 if defender == "ua" else 0
-        km = max(1, hex_steps(m.map, unit.hex, order.target)) * hex_km
+        km = max(1, m.map.distance(unit.hex, order.target)) * hex_km
         pdet = detection_probability(p.infiltration.eta, float(m.isr[d, order.target]), vis,
                                      cn_by_side[defender][order.target], vehicle, g, km, p)
         unit.status.personnel -= n  # they leave the unit: now in the field
