@@ -15,7 +15,7 @@ from sim.ai.ukrainian import _within_steps
 from sim.rules import movement
 from sim.rules.graph import neighbour_total
 from sim.rules.isr import _numpy_sum, _spread
-from sim.rules.kernels import corridor_cut, nearest_cost, reach_rows
+from sim.rules.kernels import corridor_cut, nearest_cost, reach_rows, search_queue
 
 
 @st.composite
@@ -42,7 +42,10 @@ def test_reach_costs_and_ways_equal_scipys(g, data):
     starts = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3)), dtype=np.int64)
     limit = data.draw(st.sampled_from([1.0, 2.5, 4.0, np.inf]))
     through = np.zeros(n)  # no pass-through cost: the plain graph scipy searches
-    dist, prev = reach_rows(g.indptr, g.indices, g.data, through, starts, limit)
+    queue = search_queue(g.indptr, g.indices, g.data, through)
+    dist, prev = reach_rows(g.indptr, g.indices, g.data, through, starts, limit, queue)
+    again = reach_rows(g.indptr, g.indices, g.data, through, starts[::-1], limit, queue)  # a kept queue is reusable
+    assert np.array_equal(again[0], dist[::-1]) and np.array_equal(again[1], prev[::-1])
     want_dist, want_prev = dijkstra(g, directed=True, indices=starts, limit=limit, return_predecessors=True)
     assert np.array_equal(dist, want_dist)
     want_prev[np.arange(starts.size), starts] = -1

@@ -136,7 +136,7 @@ def _add_edge(to, cap, nxt, first, n_edges, frm, dst, capacity):
 
 @njit(cache=True)
 def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray,
-               starts: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+               starts: np.ndarray, limit: float, q: _Queue) -> tuple[np.ndarray, np.ndarray]:
     """Dijkstra from each hex of ``starts`` over the hex links (a CSR graph), stopping at cost ``limit``: for each
     start, the cost of reaching every hex (inf beyond the limit) and the hex it is reached from (-1 if none).
 
@@ -147,11 +147,13 @@ def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, thr
     cost wins, then the higher hex id. That is the order in which scipy's Dijkstra (a priority queue of (cost,
     node) pairs, the larger node first on equal costs, since SciPy 1.14) settles the exits, and keeping only a
     strict improvement makes the first exit settled the one that stays.
+
+    ``q`` is `search_queue` of these very weights: making one costs more than a small search, so a caller asking
+    often keeps it (the search leaves it empty again).
     """
     n = indptr.size - 1
     dist_out = np.full((starts.size, n), np.inf)
     prev_out = np.full((starts.size, n), -1, np.int64)
-    q = _empty_queue(indptr, indices, weights, through)
     for row in range(starts.size):
         n_touched = _settle(q, indptr, indices, weights, through, starts[row:row + 1], limit)
         for i in range(n_touched):
@@ -166,7 +168,7 @@ def nearest_cost(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, s
     """Cost from the nearest of ``sources`` to every node of a CSR graph (inf where none leads): one Dijkstra
     with every source at cost 0."""
     through = np.zeros(indptr.size - 1)
-    q = _empty_queue(indptr, indices, weights, through)
+    q = search_queue(indptr, indices, weights, through)
     _settle(q, indptr, indices, weights, through, sources, np.inf)
     return q.dist
 
@@ -187,8 +189,8 @@ class _Queue(NamedTuple):
 
 
 @njit(cache=True)
-def _empty_queue(indptr, indices, weights, through) -> _Queue:
-    """An empty search over this graph. Buckets are half the cheapest step wide, so a node settled from one bucket
+def search_queue(indptr, indices, weights, through) -> _Queue:
+    """An empty search over this graph (weights and pass-through costs). Buckets are half the cheapest step wide, so a node settled from one bucket
     only improves nodes in later ones: each bucket is final when its turn comes, whatever the order within it
     (ways through ties are chosen by rule in `_settle`, not by that order)."""
     n = indptr.size - 1

@@ -21,7 +21,7 @@ from scipy.sparse import csr_matrix
 from sim.geo.terrain import Terrain
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
 from sim.rules.graph import hex_steps_to, links, movement_graph, neighbour_any
-from sim.rules.kernels import reach_rows
+from sim.rules.kernels import reach_rows, search_queue
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
@@ -126,15 +126,25 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
         key = _reach_key(m, u, commit)
         if key not in m._reach_cache:
             groups.setdefault((u.side, u.utype.mobility, key[3]), {})[key] = u.hex
-    cache, n = m._reach_cache, m.map.n
+    cache = m._reach_cache
     for (side, mobility, budget), todo in groups.items():
-        graph = _step_costs(m, mobility, _context(m, side))
+        *links, queue = _search_for(m, mobility, _context(m, side))
         starts = np.fromiter(todo.values(), dtype=np.int64, count=len(todo))
-        # the graph's rows n to 2n - 1 are the hexes' exits, whose links lead to entries 0 to n - 1: the hex links
-        dist, prev = reach_rows(graph.indptr[n:] - n, graph.indices[n:], graph.data[n:], graph.data[:n],
-                                starts, budget + 1e-9)
+        dist, prev = reach_rows(*links, starts, budget + 1e-9, queue)
         for row, (key, start) in enumerate(todo.items()):
             cache[key] = Reach(dist[row], prev[row], start)
+
+
+def _search_for(m: WargameModel, mobility: str, ctx: dict) -> tuple:
+    """What `reach_rows` searches for one side and mobility: the hex links (the graph's rows n to 2n - 1 are the
+    hexes' exits, whose links lead to entries 0 to n - 1), their costs, the pass-through costs, and a search queue
+    for them, all kept until the ground changes."""
+    key = ("search", mobility, bool(m.weather.get("mud")))
+    if key not in ctx:
+        graph, n = _step_costs(m, mobility, ctx), m.map.n
+        links = (graph.indptr[n:] - n, graph.indices[n:], graph.data[n:], graph.data[:n])
+        ctx[key] = (*links, search_queue(*links))
+    return ctx[key]
 
 
 def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
