@@ -1,6 +1,7 @@
 """Benchmarks: the cost of a full turn against the cost of mesa merely moving the same units on the same grid.
 
-Both are measured in the same run, so the ratio holds on a shared, noisy machine. Figures come back as
+Both are measured in the same run, the floor in bursts between the turns, so the ratio holds on a shared machine
+whose speed drifts. Figures come back as
 (name, value, unit) and `wargame bench` prints them one per line.
 """
 
@@ -51,10 +52,12 @@ def _phase_name(phase) -> str:
     return phase.__name__.lstrip("_") if module == "rules" else f"{module}.{phase.__name__}"
 
 
-def turn_costs(scenario: str, turns: int, seed: int = 1) -> tuple[list[float], list[float], dict[str, float], int]:
+def turn_costs(scenario: str, turns: int, seed: int = 1, between=None,
+               every: int = 10) -> tuple[list[float], list[float], dict[str, float], int]:
     """Per-turn wall times of the rules (end_turn) and of both AIs giving orders, the mean time of each rule phase
     per turn (what is not in a phase, the metrics and victory check, under "metrics_and_victory"), and the number
-    of units at the end."""
+    of units at the end. ``between(model)``, if given, runs before the first turn and after every ``every`` turns,
+    untimed (the bench measures the mesa floor there, so both see the machine in the same state)."""
     import sim.rules
     from sim.ai import play_side
     from sim.model import WargameModel
@@ -75,9 +78,11 @@ def turn_costs(scenario: str, turns: int, seed: int = 1) -> tuple[list[float], l
     plain = sim.rules.PHASES
     sim.rules.PHASES = tuple(timed(ph) for ph in plain)  # end_turn reads the tuple at each call
     try:
-        for _ in range(turns):
+        for turn in range(turns):
             if m.over:
                 break
+            if between is not None and turn % every == 0:
+                between(m)
             t0 = time.perf_counter()
             play_side(m, "ru")
             play_side(m, "ua")
@@ -107,9 +112,15 @@ def run_bench(quick: bool = False) -> list[tuple[str, str, str]]:
     hexmap = build_map(OPERATIONAL)
     out.append(("map_build_operational", f"{(time.perf_counter() - t0) * 1000:.0f}", "ms"))
     turns = 20 if quick else 60
-    rules, ai, phases, n_units = turn_costs(BENCH_SCENARIO, turns)
+    floors: list[float] = []  # mesa's floor, measured in bursts between the turns: this machine's speed drifts
+
+    def floor_burst(model) -> None:
+        floors.append(mesa_floor_ms(hexmap.width, hexmap.height, len(model.units), steps=100 if quick else 200,
+                                    repeats=1))
+
+    rules, ai, phases, n_units = turn_costs(BENCH_SCENARIO, turns, between=floor_burst)
     turn = statistics.median(rules)
-    floor = mesa_floor_ms(hexmap.width, hexmap.height, n_units, steps=100 if quick else 300)
+    floor = statistics.median(floors)
     out += [
         ("units", f"{n_units}", "units"),
         ("turn_rules", f"{turn:.2f}", "ms"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import sim.rules
@@ -16,6 +18,16 @@ def test_phase_times_cover_every_phase_and_add_up_to_the_turn():
     assert all(ms >= 0 for ms in phases.values())
     assert sum(phases.values()) == pytest.approx(sum(rules) / len(rules), rel=1e-6)
     assert sim.rules.PHASES[0].__name__ == "_prepare"  # the timing wrappers are gone again
+
+
+def test_floor_bursts_run_between_turns_untimed():
+    """The bench measures mesa's floor between turns (so both see the machine alike): before the first turn and
+    after every ``every`` turns, and none of it counts in a turn."""
+    seen = []
+    rules, _, phases, _ = turn_costs("tutorial", turns=5, between=lambda m: (seen.append(m.turn), time.sleep(0.2)),
+                                     every=2)
+    assert seen == [0, 2, 4]
+    assert max(rules) < 200 and sum(phases.values()) == pytest.approx(sum(rules) / len(rules), rel=1e-6)
 
 
 def test_batch_cost_splits_into_fixed_and_per_run_parts():
