@@ -190,9 +190,9 @@ class _Queue(NamedTuple):
 
 @njit(cache=True)
 def search_queue(indptr, indices, weights, through) -> _Queue:
-    """An empty search over this graph (weights and pass-through costs). Buckets are half the cheapest step wide, so a node settled from one bucket
-    only improves nodes in later ones: each bucket is final when its turn comes, whatever the order within it
-    (ways through ties are chosen by rule in `_settle`, not by that order)."""
+    """An empty search over this graph (its weights and pass-through costs). Buckets are half the cheapest step
+    wide, so a node settled from one bucket only improves nodes in later ones: each bucket is final when its turn
+    comes, whatever the order within it (ways through ties are chosen by rule in `_settle`, not by that order)."""
     n = indptr.size - 1
     step_min, step_max, hop_max = np.inf, 0.0, 0.0
     for w in weights:
