@@ -23,7 +23,7 @@ from sim.batch.design import BatchError
 
 FORMATS = ("csv", "parquet")
 CONTROL_SCALE = 1000  # control is stored and written in thousandths (3 decimals)
-_CONTROL_TEXT = [repr(k / CONTROL_SCALE) for k in range(CONTROL_SCALE + 1)]
+_CONTROL_LINE_ENDS = [f"{k / CONTROL_SCALE!r}\n" for k in range(CONTROL_SCALE + 1)]  # "0.25\n" for 250
 PARQUET_HINT = "install the parquet extra: pip install -e .[parquet]"
 INT_COLUMNS = {"seed_index", "end_turn"}  # integers even when empty (a single `wargame run` has no seed index)
 
@@ -57,6 +57,7 @@ class _CsvTable:
         self.fh = io.TextIOWrapper(stream, encoding="utf-8", newline="")
         self.writer = csv.writer(self.fh, lineterminator="\n")
         self.columns: list[str] | None = None
+        self.hex_texts: list[str] = []
 
     def header(self, columns: list[str]) -> None:
         if self.columns is None:
@@ -72,9 +73,15 @@ class _CsvTable:
 
     def write_control(self, run: int, date: str, hexes: np.ndarray, values: np.ndarray) -> None:
         self.header(["run", "date", "hex_id", "control_ru"])
+        if not len(hexes):
+            return
+        # the rows of one date share their start; joining the rest from texts made once is twice as fast as
+        # formatting each row (a batch writes about 50,000 rows a run, in the parent, while the workers play)
         prefix = f"{run},{date},"
-        self.fh.write("".join(f"{prefix}{h},{_CONTROL_TEXT[v]}\n" for h, v in zip(hexes.tolist(), values.tolist(),
-                                                                                 strict=True)))
+        starts = self.hex_texts
+        starts.extend(f"{h}," for h in range(len(starts), int(hexes.max()) + 1))  # "h," for each hex id, made once
+        rows = [starts[h] + _CONTROL_LINE_ENDS[v] for h, v in zip(hexes.tolist(), values.tolist(), strict=True)]
+        self.fh.write(prefix + prefix.join(rows))
 
     def close(self, commit: bool = True) -> Path:
         self.fh.close()
