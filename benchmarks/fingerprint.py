@@ -2,7 +2,8 @@
 
 Run it before and after an optimisation (`python benchmarks/fingerprint.py`) and compare. Each line hashes every
 order given, every event (kind, side, hex, text and data), each turn's metrics and the control of every hex of one
-game, so a difference anywhere shows.
+game, so a difference anywhere shows. Numbers are hashed by value: a numpy float and a Python float that are equal
+hash alike, so an engine may change which of the two it carries without changing its fingerprint.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ import time
 
 GAMES = (("pokrovsk-axis-2024", 1, 40), ("pokrovsk-axis-2024", 7, 25), ("pokrovsk-2025", 3, 12),
          ("fortress-belt-2026", 2, 20), ("tutorial", 5, 10))
+
+
+def _plain(value):
+    """A numpy scalar as the Python number of the same value; anything else as it is."""
+    return value.item() if hasattr(value, "item") and getattr(value, "ndim", None) == 0 else value
 
 
 def fingerprint(scenario: str, seed: int, turns: int) -> tuple[str, int]:
@@ -26,10 +32,10 @@ def fingerprint(scenario: str, seed: int, turns: int) -> tuple[str, int]:
         for side in ("ru", "ua"):
             play_side(m, side)
         for order in (o for side in ("ru", "ua") for o in m.pending[side]):
-            digest.update(repr(order.to_dict()).encode())
+            digest.update(repr({k: _plain(v) for k, v in order.to_dict().items()}).encode())
         for e in m.end_turn():
-            digest.update(f"{e.kind}|{e.side}|{e.hex}|{e.template}|{sorted(e.data.items())!r}".encode())
-        digest.update(repr(sorted(m.metrics[-1].items())).encode())
+            digest.update(f"{e.kind}|{e.side}|{e.hex}|{e.template}|{sorted((k, _plain(v)) for k, v in e.data.items())!r}".encode())
+        digest.update(repr(sorted((k, _plain(v)) for k, v in m.metrics[-1].items())).encode())
         digest.update(m.control.tobytes())
     return digest.hexdigest()[:16], m.turn
 
