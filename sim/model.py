@@ -9,6 +9,7 @@ resolves both sides' orders and returns the turn's events.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import weakref
 from collections.abc import Iterable
@@ -238,8 +239,7 @@ class WargameModel(mesa.Model):
     def record_loss(self, side: str, cause: str, amount: float, unit: Unit | None = None) -> float:
         if amount <= 0:
             return 0.0
-        if unit is not None:
-            amount = unit.lose(amount, cause)
+        amount = unit.lose(amount, cause) if unit is not None else float(amount)  # a Python float, as in units
         self.losses[side][cause] += amount
         return amount
 
@@ -257,11 +257,9 @@ class WargameModel(mesa.Model):
     # ------------------------------------------------------------------ orders
     def issue(self, order: Order) -> Order:
         """Check an order and queue it for this turn; raise IllegalOrder with the reason if it is not allowed."""
-        from sim.rules import legality
-
         if self.over:
             raise IllegalOrder("the game is over")
-        legality.check(self, order)
+        _legality().check(self, order)
         side = self.units[order.unit].side
         self.pending[side].append(order)
         self._busy.update(order.busy)
@@ -349,6 +347,15 @@ class WargameModel(mesa.Model):
                 for o in c(self):
                     self.try_issue(o)
             self.end_turn()
+
+
+@functools.cache
+def _legality():
+    """The order checks, imported on first use (they import the rules, which import this module); kept, as
+    ``issue`` asks about 200 times a turn."""
+    from sim.rules import legality
+
+    return legality
 
 
 def _holding_weight(u: Unit) -> float:

@@ -127,7 +127,7 @@ class Unit(CellAgent):
 
     def lose(self, amount: float, cause: str) -> float:
         """Remove up to ``amount`` personnel for ``cause``; return how many were actually lost."""
-        amount = min(max(amount, 0.0), self.status.personnel)
+        amount = float(min(max(amount, 0.0), self.status.personnel))
         self.status.personnel -= amount
         self.status.losses[cause] = self.status.losses.get(cause, 0.0) + amount
         return amount
