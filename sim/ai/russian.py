@@ -18,7 +18,8 @@ from sim.ai.common import (
 )
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, Infiltrate, Move, Order, Reserve, Strike
-from sim.rules.assault import odds, odds_ratio
+from sim.rules.assault import odds, odds_ratios
+from sim.rules.legality import assault_targets
 from sim.rules.movement import prefetch_reach, reachable
 
 
@@ -102,20 +103,11 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     # formed assaults for the units with the best odds, as many as the effort split allows
     assault_options = []
     for u in active:
-        if u.status.in_reserve:
-            continue  # the rules refuse assaults from reserve ("commit it first")
-        best = None
-        for nb in m.map.nbr[u.hex].tolist():
-            if nb < 0 or v.own[nb] >= hi:
-                continue
-            order = Assault(u.uid, nb)
-            if not allowed(m, order):
-                continue
-            ratio = odds_ratio(m, order, v.cache)  # the full odds only for the assaults ordered
-            if best is None or ratio > best[0]:
-                best = (ratio, order)
-        if best:
-            assault_options.append((best[0], u, best[1]))
+        targets = assault_targets(m, u)
+        if targets:
+            ratios = odds_ratios(m, u, targets, v.cache)
+            best = max(range(len(targets)), key=ratios.__getitem__)  # the first of the best
+            assault_options.append((ratios[best], u, Assault(u.uid, targets[best])))
     assault_options.sort(key=lambda t: (-t[0], t[1].uid))
     n_assault = round((1.0 - infil_share) * len(active))
     assaulting = set()
