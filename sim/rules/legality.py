@@ -49,8 +49,10 @@ def check(m: WargameModel, order: Order) -> None:
         _refuse(f"not an order: {order!r}")
     busy = m.ordered_units()
     names = order.units
-    units = [_free_unit(m, uid, order, busy) for uid in names]
-    if len(units) > 1:  # one unit is of one side and named once: only an assault with support names several
+    if len(names) == 1:  # one unit is of one side and named once: only an assault with support names several
+        units = [_free_unit(m, names[0], order, busy)]
+    else:
+        units = [_free_unit(m, uid, order, busy) for uid in names]
         if len({u.side for u in units}) > 1:
             _refuse("units of both sides cannot share an order")
         if len(set(names)) != len(names):
