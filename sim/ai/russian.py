@@ -6,6 +6,7 @@ units forward along the whole line, and pause units only when losses exceed the 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim.ai.common import (
     View,
@@ -50,30 +51,50 @@ def _towards_main_effort(m, v: View, unit, effort_km: np.ndarray) -> int | None:
     return int(h[np.lexsort((h, reach.dist[h], effort_km[h]))[0]])
 
 
-def _spread_groups(m, p, v: View, near: np.ndarray, dist: np.ndarray, scores: np.ndarray, planned: np.ndarray,
-                   enough: np.ndarray, budget: float, n_targets: int) -> list[tuple[int, float]]:
-    """Share one unit's infiltrators among its best targets: each gets what it takes to outnumber its garrison
-    (``send_margin`` x flip ratio x garrison, less what is already on its way, at least ``min_send``), best first,
-    up to ``n_targets`` targets; whatever is left goes to the last one. Updates ``planned``."""
-    out: list[tuple[int, float]] = []
-    value = scores[near] / np.maximum(dist, 1) / (1.0 + planned[near] / enough[near])
-    left = budget
-    for k in range(n_targets):
-        i = int(value.argmax())
-        if value[i] <= 0:
-            break  # only cities not yet surrounded, or nothing, within reach
-        value[i] = 0.0  # taken; the others keep their value, as only this hex's plan changes
-        h = int(near[i])
-        need = p.send_margin * m.p.infiltration.flip_ratio * v.enemy_garrison[h] - planned[h]
-        n = float(round(min(left, max(p.min_send, need))))
-        if k == n_targets - 1 or left - n < p.min_send:
-            n = left  # the last target, or too few left for another: all of the rest go here
-        planned[h] += n
-        out.append((h, n))
-        left -= n
-        if left < 1:
-            break
-    return out
+@njit(cache=True)
+def _spread_groups(near: np.ndarray, dist: np.ndarray, start: np.ndarray, budget: np.ndarray, open_ground: np.ndarray,
+                   scores: np.ndarray, planned: np.ndarray, enough: np.ndarray, garrison: np.ndarray, margin: float,
+                   min_send: float, n_targets: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share each unit's infiltrators among its best targets, unit by unit (compiled: ~20 units a turn, each with a
+    few dozen hexes in range). Unit ``s`` sends ``budget[s]`` people to the open hexes among ``near[start[s]:
+    start[s + 1]]`` (at ``dist`` hexes): each target gets what it takes to outnumber its garrison (``margin`` x
+    garrison, less what is already on its way, at least ``min_send``), best first (score / distance, less for a hex
+    already holding enough), up to ``n_targets`` targets; whatever is left goes to the last one. Updates ``planned``
+    and returns the groups as (unit index, hex, personnel) arrays."""
+    out_unit = np.empty(budget.size * n_targets, np.int64)
+    out_hex = np.empty(budget.size * n_targets, np.int64)
+    out_n = np.empty(budget.size * n_targets)
+    hexes = np.empty(near.size, np.int64)
+    value = np.empty(near.size)
+    k_out = 0
+    for s in range(budget.size):
+        size = 0
+        for j in range(start[s], start[s + 1]):
+            h = near[j]
+            if open_ground[h] and dist[j] >= 1:
+                hexes[size] = h
+                value[size] = scores[h] / dist[j] / (1.0 + planned[h] / enough[h])
+                size += 1
+        if size == 0:
+            continue  # nowhere open within reach
+        left = budget[s]
+        for k in range(n_targets):
+            i = np.argmax(value[:size])
+            if value[i] <= 0:
+                break  # only cities not yet surrounded, or nothing, within reach
+            value[i] = 0.0  # taken; the others keep their value, as only this hex's plan changes
+            h = hexes[i]
+            need = margin * garrison[h] - planned[h]
+            n = float(round(min(left, max(min_send, need))))
+            if k == n_targets - 1 or left - n < min_send:
+                n = left  # the last target, or too few left for another: all of the rest go here
+            planned[h] += n
+            out_unit[k_out], out_hex[k_out], out_n[k_out] = s, h, n
+            k_out += 1
+            left -= n
+            if left < 1:
+                break
+    return out_unit[:k_out], out_hex[:k_out], out_n[:k_out]
 
 
 def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
@@ -129,21 +150,28 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     surge = p.offensive_intensity if offensive else 1.0
     n_targets = max(1, int(p.targets_per_unit * surge))
     during = f" ({offensive.name})" if offensive else ""
+    share = min(1.0, p.commit_share * surge)
+    senders, nears, dists, budgets = [], [], [], []
     for u in active:
         if u.uid in assaulting or not u.utype.can_infiltrate:
             continue
-        near, dist = m.map.within(u.hex, max_d)
-        keep = (v.own[near] < hi) & (dist >= 1)
-        near, dist = near[keep], dist[keep]
-        if near.size == 0:
-            continue
-        share = min(1.0, p.commit_share * surge)
-        if secondary and effort_km[u.hex] > p.main_effort_km:
-            share *= p.secondary_commit
-        budget = infiltration_size(m, u, max(1.0, u.personnel * share * min(skill, 1.2)))
+        unit_share = share * p.secondary_commit if secondary and effort_km[u.hex] > p.main_effort_km else share
+        budget = infiltration_size(m, u, max(1.0, u.personnel * unit_share * min(skill, 1.2)))
         if budget is None:
             continue  # a remnant too small to send anyone
-        for h, n in _spread_groups(m, p, v, near, dist, scores, planned, enough, budget, n_targets):
+        near, dist = m.map.within(u.hex, max_d)
+        senders.append(u)
+        nears.append(near)
+        dists.append(dist)
+        budgets.append(budget)
+    if senders:
+        start = np.zeros(len(senders) + 1, dtype=np.int64)
+        np.cumsum([near.size for near in nears], out=start[1:])
+        groups = _spread_groups(np.concatenate(nears), np.concatenate(dists), start, np.array(budgets), v.own < hi,
+                                scores, planned, enough, v.enemy_garrison,
+                                p.send_margin * m.p.infiltration.flip_ratio, float(p.min_send), n_targets)
+        for s, h, n in zip(*(a.tolist() for a in groups), strict=True):
+            u = senders[s]
             out.append((Infiltrate(u.uid, h, personnel=n),
                         f"{u.name} infiltrates {m.hex_label(h)}{during}: garrison there ~{v.enemy_garrison[h]:.0f}, "
                         f"Ukrainian drone coverage {m.isr[v.e, h]:.2f}, control {m.control[h]:.2f}"))
