@@ -128,12 +128,13 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         if targets:
             ratios = odds_ratios(m, u, targets, v.cache)
             best = max(range(len(targets)), key=ratios.__getitem__)  # the first of the best
-            assault_options.append((ratios[best], u, Assault(u.uid, targets[best])))
+            assault_options.append((ratios[best], u, targets[best]))
     assault_options.sort(key=lambda t: (-t[0], t[1].uid))
     n_assault = round((1.0 - infil_share) * len(active))
     assaulting = set()
-    for ratio, u, order in assault_options[:n_assault]:
+    for ratio, u, target in assault_options[:n_assault]:
         if ratio >= p.min_odds / skill:
+            order = Assault(u.uid, target)
             o = odds(m, order, v.cache)
             out.append((order, f"{u.name} assaults {m.hex_label(order.target)} at odds {ratio:.1f} "
                         f"(chance {o['p_gain']:.0%}; {blind:.0%} of days drone-blind)"))
@@ -170,11 +171,12 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         groups = _spread_groups(np.concatenate(nears), np.concatenate(dists), start, np.array(budgets), v.own < hi,
                                 scores, planned, enough, v.enemy_garrison,
                                 p.send_margin * m.p.infiltration.flip_ratio, float(p.min_send), n_targets)
+        garrison, coverage = v.enemy_garrison, m.isr[v.e]
         for s, h, n in zip(*(a.tolist() for a in groups), strict=True):
             u = senders[s]
             out.append((Infiltrate(u.uid, h, personnel=n),
-                        f"{u.name} infiltrates {m.hex_label(h)}{during}: garrison there ~{v.enemy_garrison[h]:.0f}, "
-                        f"Ukrainian drone coverage {m.isr[v.e, h]:.2f}, control {m.control[h]:.2f}"))
+                        f"{u.name} infiltrates {m.hex_label(h)}{during}: garrison there ~{garrison[h]:.0f}, "
+                        f"Ukrainian drone coverage {coverage[h]:.2f}, control {m.control[h]:.2f}"))
     # feed the rear forward; drones just behind the line; fires in range of the front
     km = m.map.spec.hex_km
     # one unit to a hex along the line, so the whole front is worked rather than a few crowded hexes
@@ -194,7 +196,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         if dest is not None:
             occupied.add(dest)
             out.append((Move(u.uid, dest), f"{u.name} moves up to a stretch of the front no unit works"))
-    struck = np.zeros(m.map.n, dtype=bool)  # one group to a target
+    unstruck = v.own < 0.5  # enemy ground no group bombards yet: one group to a target
     support = sorted(m.side_units("ru", "drone") + m.side_units("ru", "fires"), key=lambda u: u.uid)
     wants = [max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km)) for u in support]
     prefetch_reach(m, [u for u, want in zip(support, wants, strict=True) if abs(int(v.dist[u.hex]) - want) > 1])
@@ -206,12 +208,13 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
                 continue
         if u.utype.fires_per_day > 0:
             reach = in_range(m, u.hex, u.utype.range_km)
-            reach = reach[(v.own[reach] < 0.5) & ~struck[reach]]
+            reach = reach[unstruck[reach]]
             if reach.size:
                 value = v.enemy_garrison[reach] * (1.0 + m.fort[reach])
-                t = int(reach[np.argmax(value)])
-                struck[t] = True
-                if value.max() > 0:
+                best = value.argmax()
+                t = int(reach[best])
+                unstruck[t] = False
+                if value[best] > 0:
                     out.append((Strike(u.uid, t), f"{u.name} bombards {m.hex_label(t)} (garrison "
                                 f"~{v.enemy_garrison[t]:.0f}, works level {m.fort[t]})"))
     return out

@@ -188,7 +188,7 @@ def resolve(m: WargameModel) -> None:
             lo, hi = p.assault.gain
             gain = lo + (hi - lo) * m.rng.random()
             sign = 1.0 if side == "ru" else -1.0
-            m.control[order.target] = float(np.clip(m.control[order.target] + sign * gain, 0.0, 1.0))
+            m.control[order.target] = float(min(max(m.control[order.target] + sign * gain, 0.0), 1.0))
             lodged = 0.0
             for u in attackers:
                 move = u.personnel * p.assault.extra.lodgement
