@@ -117,6 +117,26 @@ def _within_steps(q: np.ndarray, r: np.ndarray, froms: np.ndarray, tos: np.ndarr
     return out
 
 
+@njit(cache=True)
+def _most_within_steps(q: np.ndarray, r: np.ndarray, froms: np.ndarray, tos: np.ndarray, weights: np.ndarray,
+                       steps: float) -> float:
+    """The largest sum of ``weights`` over the hexes of ``tos`` within ``steps`` of one of ``froms`` (0 if none):
+    ``(_within_steps(...) @ weights).max()`` in one pass, summed in order, so it may differ from that in the last
+    bits."""
+    most = 2 * math.floor(steps) + 1
+    best = 0.0
+    for i in range(froms.size):
+        from_q, from_r = q[froms[i]], r[froms[i]]
+        total = 0.0
+        for j in range(tos.size):
+            dq = from_q - q[tos[j]]
+            dr = from_r - r[tos[j]]
+            if abs(dq) + abs(dr) + abs(dq + dr) <= most:
+                total += weights[j]
+        best = max(best, total)
+    return best
+
+
 def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
     """Moves that put drone units over the Russian pressure: in uid order, each takes the post at its distance
     behind the line whose strike range covers the most pressure the units before it left uncovered (a second
@@ -130,27 +150,35 @@ def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
     hunted = hex_steps_to(hm, m.presence[0] >= 1) <= hunt_radius(m)  # posts the crew hunters can reach
     targets = np.flatnonzero(left > 0)
     safe = (v.own >= 0.5) & ~hunted  # own ground out of the hunters' reach, whatever the distance to the line
-    prefetch_reach(m, [u for u, _ in drones])
+    band: dict[int, np.ndarray] = {}  # per distance wanted, the safe hexes at it: the posts if all were in reach
     out: dict[str, tuple[int, str]] = {}
     for u, want in drones:
         steps = u.utype.range_km / hm.spec.hex_km
-        reach = reachable(m, u)
-        h = reach.hexes
-        ahead = v.dist[h]
-        posts = h[(h != u.hex) & safe[h] & (ahead >= want) & (ahead <= want + 1)]
         here_ok = abs(int(v.dist[u.hex]) - want) <= 1 and not hunted[u.hex]
         covers_here = hm.distances_from(u.hex)[targets] <= steps
         pressure = left[targets]  # as the units before this one left it
         here = float(pressure @ covers_here)
         dest, covered = None, covers_here
-        if posts.size and targets.size:
-            covers = _within_steps(hm.q, hm.r, posts, targets, steps)
-            value = covers @ pressure
-            best = first_by(-value, reach.dist[posts], posts)
-            if value[best] > 0 and (value[best] > p.drone_shift_margin * here or not here_ok):
-                dest, covered = int(posts[best]), covers[best]
-                out[u.uid] = (dest, f"{u.name} moves over the Russian pressure at {m.hex_label(dest)}: ~"
-                                    f"{value[best]:.0f} people in its range, against ~{here:.0f} where it is")
+        if want not in band:
+            band[want] = np.flatnonzero(safe & (v.dist >= want) & (v.dist <= want + 1))
+        anywhere = band[want][band[want] != u.hex]
+        if here_ok and targets.size and anywhere.size:
+            # no post at all, reachable or not, beats this one (with room for rounding): skip the reach search
+            most = _most_within_steps(hm.q, hm.r, anywhere, targets, pressure, steps)
+            stays = most == 0 or most * (1 + 1e-9) < p.drone_shift_margin * here
+        else:
+            stays = here_ok
+        if not stays:
+            reach = reachable(m, u)
+            posts = anywhere[np.isfinite(reach.dist[anywhere])]
+            if posts.size and targets.size:
+                covers = _within_steps(hm.q, hm.r, posts, targets, steps)
+                value = covers @ pressure
+                best = first_by(-value, reach.dist[posts], posts)
+                if value[best] > 0 and (value[best] > p.drone_shift_margin * here or not here_ok):
+                    dest, covered = int(posts[best]), covers[best]
+                    out[u.uid] = (dest, f"{u.name} moves over the Russian pressure at {m.hex_label(dest)}: ~"
+                                        f"{value[best]:.0f} people in its range, against ~{here:.0f} where it is")
         if dest is None and not here_ok:
             step = v.step_towards(u, want)
             if step is not None:
