@@ -117,22 +117,22 @@ def _within_steps(q: np.ndarray, r: np.ndarray, froms: np.ndarray, tos: np.ndarr
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def _most_within_steps(q: np.ndarray, r: np.ndarray, froms: np.ndarray, tos: np.ndarray, weights: np.ndarray,
                        steps: float) -> float:
     """The largest sum of ``weights`` over the hexes of ``tos`` within ``steps`` of one of ``froms`` (0 if none):
-    ``(_within_steps(...) @ weights).max()`` in one pass, summed in order, so it may differ from that in the last
-    bits."""
+    ``(_within_steps(...) @ weights).max()`` in one pass. Summed in any order (fastmath lets it use vector
+    registers, several times faster), so it may differ from that in the last bits."""
     most = 2 * math.floor(steps) + 1
+    to_q, to_r = q[tos], r[tos]
     best = 0.0
     for i in range(froms.size):
         from_q, from_r = q[froms[i]], r[froms[i]]
         total = 0.0
         for j in range(tos.size):
-            dq = from_q - q[tos[j]]
-            dr = from_r - r[tos[j]]
-            if abs(dq) + abs(dr) + abs(dq + dr) <= most:
-                total += weights[j]
+            dq = from_q - to_q[j]
+            dr = from_r - to_r[j]
+            total += weights[j] if abs(dq) + abs(dr) + abs(dq + dr) <= most else 0.0
         best = max(best, total)
     return best
 
