@@ -14,7 +14,6 @@ from sim.ai.common import View, allowed, in_range, infiltration_size, road_side
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, Strike, Withdraw
 from sim.rules.assault import odds
-from sim.rules.graph import hex_steps_to
 from sim.rules.infiltration import hunt_radius
 from sim.rules.movement import (
     breakout_target,
@@ -54,14 +53,17 @@ def _back_to_the_line(m, v: View, p, reserves: list, used: set[str], held: set[i
     rested = [r for r in reserves
               if r.uid not in used and not r.utype.fire_brigade and r.status.cohesion >= p.ready_cohesion]
     prefetch_reach(m, rested, commit=True)
+    taken = np.zeros(m.map.n, dtype=bool)
+    taken[list(held)] = True
     for r in rested:
         reach = reachable(m, r, commit=True)
         h = reach.hexes
-        h = h[(v.own[h] >= m.p.control.contested_high) & ~np.isin(h, list(held))]
+        h = h[(v.own[h] >= m.p.control.contested_high) & ~taken[h]]
         if h.size == 0:
             continue
         dest = int(h[first_by(np.abs(v.dist[h] - 1), reach.dist[h], h)])
         held.add(dest)
+        taken[dest] = True
         out.append((Commit(r.uid, dest), f"{r.name} returns to the line at {m.hex_label(dest)}, rested to cohesion "
                     f"{r.status.cohesion:.0f}"))
     return out
@@ -117,6 +119,34 @@ def _within_steps(q: np.ndarray, r: np.ndarray, froms: np.ndarray, tos: np.ndarr
     return out
 
 
+@njit(cache=True, fastmath=True)
+def _most_within_steps(q: np.ndarray, r: np.ndarray, froms: np.ndarray, tos: np.ndarray, weights: np.ndarray,
+                       steps: float) -> float:
+    """The largest sum of ``weights`` over the hexes of ``tos`` within ``steps`` of one of ``froms`` (0 if none):
+    ``(_within_steps(...) @ weights).max()`` in one pass. Summed in any order (fastmath lets it use vector
+    registers, several times faster), so it may differ from that in the last bits."""
+    most = 2 * math.floor(steps) + 1
+    to_q, to_r = q[tos], r[tos]
+    best = 0.0
+    for i in range(froms.size):
+        from_q, from_r = q[froms[i]], r[froms[i]]
+        total = 0.0
+        for j in range(tos.size):
+            dq = from_q - to_q[j]
+            dr = from_r - to_r[j]
+            total += weights[j] if abs(dq) + abs(dr) + abs(dq + dr) <= most else 0.0
+        best = max(best, total)
+    return best
+
+
+def _hunted(m, hexes: np.ndarray) -> np.ndarray:
+    """Which of ``hexes`` infiltrators hunting drone crews can reach: those within `hunt_radius` of a hex with one
+    or more. The hex distance is the number of steps `hex_steps_to` counts on our maps, and for the few hexes
+    asked about costs less than those steps over the whole map."""
+    hunters = np.flatnonzero(m.presence[0] >= 1)
+    return _within_steps(m.map.q, m.map.r, hexes, hunters, hunt_radius(m)).any(axis=1)
+
+
 def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
     """Moves that put drone units over the Russian pressure: in uid order, each takes the post at its distance
     behind the line whose strike range covers the most pressure the units before it left uncovered (a second
@@ -127,30 +157,38 @@ def _drone_posts(m, v: View, p, drones: list) -> dict[str, tuple[int, str]]:
         return {}
     hm = m.map
     left = _pressure(m)
-    hunted = hex_steps_to(hm, m.presence[0] >= 1) <= hunt_radius(m)  # posts the crew hunters can reach
     targets = np.flatnonzero(left > 0)
-    safe = (v.own >= 0.5) & ~hunted  # own ground out of the hunters' reach, whatever the distance to the line
-    prefetch_reach(m, [u for u, _ in drones])
+    crews_hunted = _hunted(m, np.array([u.hex for u, _ in drones], dtype=np.int64))
+    band: dict[int, np.ndarray] = {}  # per distance wanted, the posts there would be if all ground were in reach
     out: dict[str, tuple[int, str]] = {}
-    for u, want in drones:
+    for (u, want), crew_hunted in zip(drones, crews_hunted, strict=True):
         steps = u.utype.range_km / hm.spec.hex_km
-        reach = reachable(m, u)
-        h = reach.hexes
-        ahead = v.dist[h]
-        posts = h[(h != u.hex) & safe[h] & (ahead >= want) & (ahead <= want + 1)]
-        here_ok = abs(int(v.dist[u.hex]) - want) <= 1 and not hunted[u.hex]
+        here_ok = abs(int(v.dist[u.hex]) - want) <= 1 and not crew_hunted
         covers_here = hm.distances_from(u.hex)[targets] <= steps
         pressure = left[targets]  # as the units before this one left it
         here = float(pressure @ covers_here)
         dest, covered = None, covers_here
-        if posts.size and targets.size:
-            covers = _within_steps(hm.q, hm.r, posts, targets, steps)
-            value = covers @ pressure
-            best = first_by(-value, reach.dist[posts], posts)
-            if value[best] > 0 and (value[best] > p.drone_shift_margin * here or not here_ok):
-                dest, covered = int(posts[best]), covers[best]
-                out[u.uid] = (dest, f"{u.name} moves over the Russian pressure at {m.hex_label(dest)}: ~"
-                                    f"{value[best]:.0f} people in its range, against ~{here:.0f} where it is")
+        if want not in band:
+            own = np.flatnonzero((v.own >= 0.5) & (v.dist >= want) & (v.dist <= want + 1))
+            band[want] = own[~_hunted(m, own)]  # own ground out of the hunters' reach
+        anywhere = band[want][band[want] != u.hex]
+        if here_ok and targets.size and anywhere.size:
+            # no post at all, reachable or not, beats this one (with room for rounding): skip the reach search
+            most = _most_within_steps(hm.q, hm.r, anywhere, targets, pressure, steps)
+            stays = most == 0 or most * (1 + 1e-9) < p.drone_shift_margin * here
+        else:
+            stays = here_ok
+        if not stays:
+            reach = reachable(m, u)
+            posts = anywhere[np.isfinite(reach.dist[anywhere])]
+            if posts.size and targets.size:
+                covers = _within_steps(hm.q, hm.r, posts, targets, steps)
+                value = covers @ pressure
+                best = first_by(-value, reach.dist[posts], posts)
+                if value[best] > 0 and (value[best] > p.drone_shift_margin * here or not here_ok):
+                    dest, covered = int(posts[best]), covers[best]
+                    out[u.uid] = (dest, f"{u.name} moves over the Russian pressure at {m.hex_label(dest)}: ~"
+                                        f"{value[best]:.0f} people in its range, against ~{here:.0f} where it is")
         if dest is None and not here_ok:
             step = v.step_towards(u, want)
             if step is not None:

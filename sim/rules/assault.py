@@ -73,25 +73,42 @@ def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
             "defenders": list(dfn["defenders"])}
 
 
-def odds_ratio(m: WargameModel, order: Assault, cache: dict | None = None) -> float:
-    """``odds(m, order, cache)["ratio"]`` alone: a commander weighing many assaults compares these, and asks
-    `odds` only about the few it orders."""
-    return _balance(m, order, cache)[4]
+def odds_ratios(m: WargameModel, attacker: Unit, targets: list[int], cache: dict | None = None) -> list[float]:
+    """``odds(m, Assault(attacker.uid, t), cache)["ratio"]`` for each of ``targets``, the attack's power worked out
+    once: a commander weighing many assaults compares these, and asks `odds` only about the few it orders."""
+    w = _weather(m)
+    w_att, cp_att = _attack_power(m, [attacker], w)
+    dside = other(attacker.side)
+    return [_ratio(cp_att, _target_defence(m, dside, t, w, cache)["cp_def"]) for t in targets]
 
 
 def _balance(m: WargameModel, order: Assault, cache: dict | None) -> tuple:
     """What the odds rest on: the attackers, the weather's bonus to them, their power, the target's defence
     (remembered in ``cache``) and the ratio of the two powers."""
     attackers = [m.units[uid] for uid in order.units]
-    dside = other(attackers[0].side)
-    t = order.target
-    w = m.weather or {"visibility": 1.0, "blind_share": 0.0}
+    w = _weather(m)
+    w_att, cp_att = _attack_power(m, attackers, w)
+    dfn = _target_defence(m, other(attackers[0].side), order.target, w, cache)
+    return attackers, w_att, cp_att, dfn, _ratio(cp_att, dfn["cp_def"])
+
+
+def _weather(m: WargameModel) -> dict:
+    return m.weather or {"visibility": 1.0, "blind_share": 0.0}
+
+
+def _attack_power(m: WargameModel, attackers: list[Unit], w: dict) -> tuple[float, float]:
+    """The weather's bonus to the attackers and their power with it."""
     w_att = 1.0 + m.p.assault.blind_bonus * w.get("blind_share", 0.0)
-    cp_att = sum(unit_power(m, u) for u in attackers) * w_att
-    dfn = _memo(cache, ("defence", dside, t), lambda: _defence(m, dside, t, w, cache))
-    cp_def = dfn["cp_def"]
-    ratio = min(cp_att / cp_def if cp_def > 0 else 99.0, 99.0)
-    return attackers, w_att, cp_att, dfn, ratio
+    return w_att, sum(unit_power(m, u) for u in attackers) * w_att
+
+
+def _ratio(cp_att: float, cp_def: float) -> float:
+    return min(cp_att / cp_def if cp_def > 0 else 99.0, 99.0)
+
+
+def _target_defence(m: WargameModel, dside: str, t: int, w: dict, cache: dict | None) -> dict:
+    """`_defence`, remembered in ``cache``: it is the same whoever attacks the target."""
+    return _memo(cache, ("defence", dside, t), lambda: _defence(m, dside, t, w, cache))
 
 
 def _defence(m: WargameModel, dside: str, t: int, w: dict, cache: dict | None) -> dict:
@@ -171,7 +188,7 @@ def resolve(m: WargameModel) -> None:
             lo, hi = p.assault.gain
             gain = lo + (hi - lo) * m.rng.random()
             sign = 1.0 if side == "ru" else -1.0
-            m.control[order.target] = float(np.clip(m.control[order.target] + sign * gain, 0.0, 1.0))
+            m.control[order.target] = float(min(max(m.control[order.target] + sign * gain, 0.0), 1.0))
             lodged = 0.0
             for u in attackers:
                 move = u.personnel * p.assault.extra.lodgement

@@ -34,7 +34,7 @@ def _hex_ok(m: WargameModel, hid, what: str) -> None:
         _refuse(f"{what} {hid!r} is not a hex on this map (0 to {m.map.n - 1})")
 
 
-def _another_infiltration(m: WargameModel, order: Order, unit) -> bool:
+def _another_infiltration(m: WargameModel, order: Order | None, unit) -> bool:
     """A unit whose only orders this turn are infiltrations may send more groups to other hexes (notes §1.2:
     detachments seep in at many points at once); the personnel check below keeps the total within the cap."""
     if not isinstance(order, Infiltrate):
@@ -49,17 +49,10 @@ def check(m: WargameModel, order: Order) -> None:
         _refuse(f"not an order: {order!r}")
     busy = m.ordered_units()
     names = order.units
-    units = []
-    for uid in names:
-        u = m.units.get(uid)
-        if u is None:
-            _refuse(f"no unit called {uid!r}")
-        if not u.alive:
-            _refuse(f"{u.name} has no one left")
-        if uid in busy and not _another_infiltration(m, order, u):
-            _refuse(f"{u.name} already has an order this turn; undo it first")
-        units.append(u)
-    if len(units) > 1:  # one unit is of one side and named once: only an assault with support names several
+    if len(names) == 1:  # one unit is of one side and named once: only an assault with support names several
+        units = [_free_unit(m, names[0], order, busy)]
+    else:
+        units = [_free_unit(m, uid, order, busy) for uid in names]
         if len({u.side for u in units}) > 1:
             _refuse("units of both sides cannot share an order")
         if len(set(names)) != len(names):
@@ -69,6 +62,18 @@ def check(m: WargameModel, order: Order) -> None:
     if kind_check is None:
         _refuse(f"unknown order {order!r}")
     kind_check(m, order, units, busy)
+
+
+def _free_unit(m: WargameModel, uid: str, order: Order | None, busy: set[str]):
+    """The unit called ``uid``, if it is alive and free to take ``order`` (None: any order but an infiltration)."""
+    u = m.units.get(uid)
+    if u is None:
+        _refuse(f"no unit called {uid!r}")
+    if not u.alive:
+        _refuse(f"{u.name} has no one left")
+    if uid in busy and not _another_infiltration(m, order, u):
+        _refuse(f"{u.name} already has an order this turn; undo it first")
+    return u
 
 
 def _check_move(m: WargameModel, order: Move | Commit, units: list, busy: set[str]) -> None:
@@ -111,19 +116,45 @@ def _check_infiltrate(m: WargameModel, order: Infiltrate, units: list, busy: set
 def _check_assault(m: WargameModel, order: Assault, units: list, busy: set[str]) -> None:
     _hex_ok(m, order.target, "target")
     for u in units:
-        if u.utype.role != "manoeuvre":
-            _refuse(f"{u.name} is not a manoeuvre unit; drones and fires support with strike orders")
-        if u.status.in_reserve:
-            _refuse(f"{u.name} is in reserve; commit it first")
+        _may_assault(u)
         around = m.map.nbr[u.hex].tolist()  # exactly the hexes one step away
         if order.target not in around:
             _refuse(f"{u.name} must be next to {m.hex_label(order.target)} to assault it")
-        k = around.index(order.target)
-        if u.utype.mobility != "foot" and (m.obstacle[u.hex, k] or m.map.river[u.hex, k]) and not m.map.road[u.hex, k]:
-            _refuse(f"{u.name}'s vehicles cannot cross the {'river' if m.map.river[u.hex, k] else 'anti-tank obstacle'} "
-                    "into the target; infiltrate on foot instead")
+        barrier = _barrier(m, u, around.index(order.target))
+        if barrier:
+            _refuse(f"{u.name}'s vehicles cannot cross the {barrier} into the target; infiltrate on foot instead")
     if m.own_share_at(units[0].side, order.target) >= m.p.control.contested_high:
         _refuse(f"{m.hex_label(order.target)} is already held by your side")
+
+
+def assault_targets(m: WargameModel, unit) -> list[int]:
+    """The hexes ``unit`` may assault alone now, in neighbour order: each one `check` accepts as
+    ``Assault(unit.uid, hex)``, with the unit's own checks made once rather than once a neighbour (the AI weighs
+    every neighbour of every unit at the front)."""
+    hi = m.p.control.contested_high
+    around = m.map.nbr[unit.hex].tolist()
+    targets = [k for k, h in enumerate(around) if h >= 0 and m.own_share_at(unit.side, h) < hi]
+    if not targets:
+        return []
+    try:
+        _may_assault(_free_unit(m, unit.uid, None, m.ordered_units()))
+    except IllegalOrder:
+        return []
+    return [around[k] for k in targets if not _barrier(m, unit, k)]
+
+
+def _may_assault(u) -> None:
+    if u.utype.role != "manoeuvre":
+        _refuse(f"{u.name} is not a manoeuvre unit; drones and fires support with strike orders")
+    if u.status.in_reserve:
+        _refuse(f"{u.name} is in reserve; commit it first")
+
+
+def _barrier(m: WargameModel, u, k: int) -> str:
+    """What stops ``u``'s vehicles assaulting across its hex's side ``k`` ("river" or "anti-tank obstacle"), or ""."""
+    if u.utype.mobility == "foot" or m.map.road[u.hex, k] or not (m.obstacle[u.hex, k] or m.map.river[u.hex, k]):
+        return ""
+    return "river" if m.map.river[u.hex, k] else "anti-tank obstacle"
 
 
 def _check_dig_in(m: WargameModel, order: DigIn, units: list, busy: set[str]) -> None:
