@@ -201,14 +201,34 @@ def search_queue(indptr, indices, weights, through) -> _Queue:
     for t in through:
         if t < np.inf:
             hop_max = max(hop_max, t)
+    return empty_queue(n, indices.size, step_min, step_max + hop_max)
+
+
+@njit(cache=True)
+def empty_queue(n: int, n_links: int, step_min: float, step_max: float) -> _Queue:
+    """`search_queue` for a graph of ``n`` nodes and ``n_links`` links whose steps (with any pass-through cost)
+    cost from ``step_min`` to ``step_max``. Bounds wider than the true ones serve as well: buckets narrower than
+    half the cheapest step, a ring longer than the dearest one needs."""
     if step_min <= 0.0:
         raise ValueError("the searches need positive step costs")
     width = 0.5 * step_min
-    ring = int((step_max + hop_max) / width) + 2  # one step reaches at most this many buckets ahead
-    entries = indices.size + n  # every improvement queues an entry; sources one each
+    ring = int(step_max / width) + 2  # one step reaches at most this many buckets ahead
+    entries = n_links + n  # every improvement queues an entry; sources one each
     return _Queue(np.full(n, np.inf), np.full(n, -1, np.int64), np.full(n, np.inf), np.zeros(n, np.bool_),
-                 np.empty(n, np.int64), width, np.full(ring, -1, np.int64), np.empty(entries, np.int64),
-                 np.empty(entries, np.int64))
+                  np.empty(n, np.int64), width, np.full(ring, -1, np.int64), np.empty(entries, np.int64),
+                  np.empty(entries, np.int64))
+
+
+@njit(cache=True)
+def link_weights(cost: np.ndarray, dst: np.ndarray, closed: np.ndarray, vehicle: bool, off_road: np.ndarray,
+                 river: np.ndarray, obstacle: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """Each link's ``cost``, or inf where it enters a ``closed`` hex or, for a ``vehicle``, leaves the road across
+    a river or an obstacle (``obstacle[flat]``): the movement rules' closures in one pass instead of four arrays."""
+    out = np.empty(cost.size)
+    for i in range(cost.size):
+        shut = closed[dst[i]] or (vehicle and off_road[i] and (river[i] or obstacle[flat[i]]))
+        out[i] = np.inf if shut else cost[i]
+    return out
 
 
 @njit(cache=True)

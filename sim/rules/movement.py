@@ -21,11 +21,15 @@ from scipy.sparse import csr_matrix
 from sim.geo.terrain import Terrain
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
 from sim.rules.graph import hex_steps_to, links, movement_graph, neighbour_any
-from sim.rules.kernels import reach_rows, search_queue
+from sim.rules.kernels import empty_queue, link_weights, reach_rows
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
     from sim.model import WargameModel
+
+
+_THROUGH = 1e-12
+"""The cost of passing through a hex outside a zone of control (from its entry to its exit node)."""
 
 
 def allowance_km(m: WargameModel, unit: Unit, commit: bool = False) -> float:
@@ -54,8 +58,9 @@ def _context(m: WargameModel, side: str) -> dict:
     enemy_share = m.own_share(enemy)
     enemy_troops = m.manoeuvre_personnel(enemy) + m.presence[0 if enemy == "ru" else 1]
     enemy_held = (enemy_share >= p.control.contested_high) & (enemy_troops > 0)
-    ctx = {"side": side, "closed": enemy_share > p.movement.enemy_control_limit,
-           "zoc": neighbour_any(m.map, enemy_held)}
+    zoc = neighbour_any(m.map, enemy_held)
+    ctx = {"side": side, "closed": enemy_share > p.movement.enemy_control_limit, "zoc": zoc,
+           "through": np.where(zoc, np.inf, _THROUGH)}
     cache[side] = ctx
     return ctx
 
@@ -138,58 +143,42 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
 def _search_for(m: WargameModel, mobility: str, ctx: dict) -> tuple:
     """What `reach_rows` searches for one side and mobility: the hex links (the graph's rows n to 2n - 1 are the
     hexes' exits, whose links lead to entries 0 to n - 1), their costs, the pass-through costs, and a search queue
-    for them, all kept until the ground changes."""
-    key = ("search", mobility, bool(m.weather.get("mud")))
+    for them, all kept until the ground changes.
+
+    Wheeled and tracked units share one: their step costs differ only by the mud, so on dry ground they are the
+    same array (foot differs too by what closes to vehicles).
+    """
+    vehicle, mud = mobility != "foot", _mud_factor(m, mobility)
+    key = ("search", vehicle, mud)
     if key not in ctx:
-        graph, n = _step_costs(m, mobility, ctx), m.map.n
-        links = (graph.indptr[n:] - n, graph.indices[n:], graph.data[n:], graph.data[:n])
-        ctx[key] = (*links, search_queue(*links))
+        base = _link_base(m, links(m.map))
+        cost, step_min, step_max = _priced(m, base, mud)
+        weights = link_weights(cost, base["dst"], ctx["closed"], vehicle, base["off_road"], base["river"],
+                               m.obstacle.reshape(-1), base["flat"])
+        # bucket width and ring from the cheapest and dearest step of all links, open or closed: wider bounds
+        # than the open links' serve as well (`empty_queue`) and need no pass over this turn's weights
+        queue = empty_queue(m.map.n, weights.size, step_min, step_max + _THROUGH)
+        ctx[key] = (*base["exits"], weights, ctx["through"], queue)
     return ctx[key]
 
 
+def _mud_factor(m: WargameModel, mobility: str) -> float:
+    """How much the mud multiplies off-road step costs for this mobility (1 on dry ground)."""
+    if not m.weather.get("mud"):
+        return 1.0
+    return 1.0 / getattr(m.p.weather, "mud_" + mobility)  # mud_foot, mud_wheeled or mud_tracked
+
+
 def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
-    """Movement costs (km of effort) for one side and mobility as a graph with two nodes per hex.
+    """Movement costs (km of effort) for one side and mobility as a graph with two nodes per hex (for checks:
+    the searches themselves use `_search_for`'s arrays, the rows of this graph that they need).
 
     Node h is where a unit enters hex h and node h + n where it leaves it. Entering costs the step; passing from
     entry to exit is free except in a zone of control, which has no way through: a unit that enters one stops.
     A unit starting there begins at its exit node, so it may always leave.
     """
-    key = ("graph", mobility, bool(m.weather.get("mud")))
-    if key in ctx:
-        return ctx[key]
-    mud = 1.0
-    if m.weather.get("mud"):
-        p = m.p
-        mud = 1.0 / {"foot": p.weather.mud_foot, "wheeled": p.weather.mud_wheeled, "tracked": p.weather.mud_tracked}[mobility]
-    base = _link_base(m, links(m.map))
-    cost = base["cost", mud] if ("cost", mud) in base else _base_cost(m, base, mud)
-    if "closed_links" not in ctx:
-        ctx["closed_links"] = ctx["closed"][base["dst"]]
-        ctx["through"] = np.where(ctx["zoc"], np.inf, 1e-12)
-    closed = ctx["closed_links"]
-    if mobility != "foot":
-        closed = closed | (base["off_road"] & (base["river"] | m.obstacle.reshape(-1)[base["flat"]]))
-    graph = _graph_for(m, (ctx["side"], *key))
-    n = ctx["through"].size
-    graph.data[:n] = ctx["through"]
-    graph.data[n:] = cost
-    graph.data[n:][closed] = np.inf
-    ctx[key] = graph
-    return graph
-
-
-def _graph_for(m: WargameModel, key: tuple) -> csr_matrix:
-    """The movement graph kept for one side, mobility and mud, whose weights `_step_costs` refills in place.
-
-    Building a sparse matrix costs several times more than filling its weights, and a turn needs about eight. A
-    refill happens only after an ``invalidate``, which drops the contexts that held the old weights.
-    """
-    fixed = movement_graph(m.map)
-    graphs = m.__dict__.setdefault("_move_graphs", {})
-    hit = graphs.get(key)
-    if hit is None or hit[0] is not fixed:
-        hit = graphs[key] = (fixed, fixed.with_sorted_weights(np.zeros(fixed.indices.size)))
-    return hit[1]
+    *_, weights, through, _ = _search_for(m, mobility, ctx)
+    return movement_graph(m.map).with_sorted_weights(np.concatenate([through, weights]))
 
 
 def _link_base(m: WargameModel, lk) -> dict:
@@ -204,12 +193,12 @@ def _link_base(m: WargameModel, lk) -> dict:
     key = (m.map.terrain.tobytes(), m.map.spec.hex_km, tuple(p.terrain.move_cost), tuple(p.movement.road_factor))
     base = m.__dict__.get("_move_base")
     if base is None or base["links"] is not lk or base["key"] != key:
-        order = movement_graph(m.map).order
-        n = m.map.n
-        assert np.array_equal(order[:n], lk.src.size + np.arange(n)), "entry -> exit edges first, in hex order"
-        i = order[n:]  # the link in each later CSR slot
+        fixed, n = movement_graph(m.map), m.map.n
+        assert np.array_equal(fixed.order[:n], lk.src.size + np.arange(n)), "entry -> exit edges first, in hex order"
+        i = fixed.order[n:]  # the link in each later CSR slot
         base = m._move_base = {"links": lk, "key": key, "dst": lk.dst[i], "road": lk.road[i], "river": lk.river[i],
-                               "off_road": lk.road[i] == 0, "flat": lk.src[i] * 6 + lk.k[i]}
+                               "off_road": lk.road[i] == 0, "flat": lk.src[i] * 6 + lk.k[i],
+                               "exits": (fixed.indptr[n:] - n, fixed.indices[n:])}
     return base
 
 
@@ -219,9 +208,17 @@ def _base_cost(m: WargameModel, base: dict, mud: float) -> np.ndarray:
     off_road = base["off_road"]
     terrain_cost = np.asarray(p.terrain.move_cost)[m.map.terrain]
     cost = np.where(off_road, km * terrain_cost[base["dst"]] * mud, km * np.asarray(p.movement.road_factor)[base["road"]])
-    cost = cost + np.where(off_road & base["river"], 0.5 * km, 0.0)
-    base["cost", mud] = cost
-    return cost
+    return cost + np.where(off_road & base["river"], 0.5 * km, 0.0)
+
+
+def _priced(m: WargameModel, base: dict, mud: float) -> tuple[np.ndarray, float, float]:
+    """`_base_cost` with its cheapest and dearest step, kept in ``base`` per mud factor."""
+    key = ("cost", mud)
+    if key not in base:
+        cost = _base_cost(m, base, mud)
+        finite = cost[np.isfinite(cost)]
+        base[key] = (cost, float(finite.min()), float(finite.max()))
+    return base[key]
 
 
 def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why: str = "moves") -> bool:
