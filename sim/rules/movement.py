@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from scipy.sparse import csr_matrix
 
 from sim.geo.terrain import Terrain
@@ -292,23 +293,39 @@ def _fall_back_hex(m: WargameModel, unit: Unit, dist: np.ndarray, within_km: flo
     lands beside it rather than at the best works a week's march away.
     """
     reach = reachable(m, unit)
-    here = dist[unit.hex]
-    s = 0 if unit.side == "ru" else 1
-    h = reach.hexes
     hi = m.p.control.contested_high
-    held = m.control[h] >= hi if unit.side == "ru" else m.control[h] <= 1.0 - hi  # m.held(), at h only
-    ok = (h != unit.hex) & held & (dist[h] > here)
-    if within_km is not None:
-        close = ok & (m.map.distances_from(unit.hex)[h] * m.map.spec.hex_km <= within_km + 1e-9)
-        if close.any():
-            ok = close
-    h = h[ok]
-    if h.size == 0:
-        return None
-    fort_side = m.fort_side[h]
-    fort_bonus = np.where((m.fort[h] > 0) & ((fort_side == -1) | (fort_side == s)), 3, 0)
-    score = -(fort_bonus + np.minimum(dist[h] - here, 3))
-    return int(h[first_by(score, reach.dist[h], h)])  # best score, then cheapest, then lowest id
+    held = m.control >= hi if unit.side == "ru" else m.control <= 1.0 - hi  # m.held()
+    if within_km is None:
+        from_here, near_km = dist, -1.0  # no hex is that near
+    else:
+        from_here, near_km = m.map.distances_from(unit.hex), within_km + 1e-9
+    best = _fall_back_choice(reach.dist, held, dist, unit.hex, m.fort, m.fort_side, 0 if unit.side == "ru" else 1,
+                             from_here, m.map.spec.hex_km, near_km)
+    return None if best < 0 else int(best)
+
+
+@njit(cache=True)
+def _fall_back_choice(cost: np.ndarray, held: np.ndarray, steps: np.ndarray, start: int, fort: np.ndarray,
+                      fort_side: np.ndarray, s: int, from_here: np.ndarray, hex_km: float, near_km: float) -> int:
+    """`_fall_back_hex`'s pick in one pass over the map (-1 for none): of the hexes in reach (finite ``cost``)
+    other than ``start``, held and farther from the enemy (``steps``), the near ones (``from_here`` x ``hex_km``
+    within ``near_km``) if there are any, the best score, then the cheapest, then the lowest id. The score is
+    -(3 for usable works + the steps gained, at most 3), as numpy worked it out before: all integers."""
+    here = steps[start]
+    best_any = best_near = -1
+    score_any = score_near = 0
+    cost_any = cost_near = 0.0
+    for h in range(cost.size):
+        if not cost[h] < np.inf or h == start or not held[h] or steps[h] <= here:
+            continue
+        bonus = 3 if fort[h] > 0 and (fort_side[h] == -1 or fort_side[h] == s) else 0
+        score = -(bonus + min(steps[h] - here, 3))
+        if best_any < 0 or score < score_any or (score == score_any and cost[h] < cost_any):
+            best_any, score_any, cost_any = h, score, cost[h]
+        if from_here[h] * hex_km <= near_km and (
+                best_near < 0 or score < score_near or (score == score_near and cost[h] < cost_near)):
+            best_near, score_near, cost_near = h, score, cost[h]
+    return best_near if best_near >= 0 else best_any
 
 
 def first_by(rank: np.ndarray, cost: np.ndarray, ids: np.ndarray) -> int:
