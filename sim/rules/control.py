@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.geo.terrain import Terrain
+from sim.rules.cohesion import units_by_uid
 from sim.rules.graph import neighbour_total
 
 if TYPE_CHECKING:
@@ -178,10 +179,8 @@ def overrun(m: WargameModel) -> None:
 
     lost_below = 1.0 - m.p.control.contested_high
     share = {side: m.own_share(side) for side in ("ru", "ua")}  # control does not change in this phase
-    for u in sorted(m.units.values(), key=lambda u: u.uid):
-        if not u.alive:
-            continue
-        if share[u.side][u.hex] <= lost_below:
+    for u in units_by_uid(m):
+        if u.alive and share[u.side][u.hex] <= lost_below:
             lost = m.record_loss(u.side, "overrun", u.personnel * 0.15, u)
             dest = _fallback_target(m, u, forced=True)
             at = m.hex_label(u.hex)
