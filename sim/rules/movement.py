@@ -245,14 +245,20 @@ def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why:
 
 
 def distance_to_enemy(m: WargameModel, side: str) -> np.ndarray:
-    """Hex distance from every hex to the nearest hex the enemy holds (large where there is none); cached."""
-    _context(m, side)
-    cached = m._move_ctx.get(("dist", side))
-    if cached is not None:
-        return cached
-    dist = hex_steps_to(m.map, m.own_share(other(side)) >= 0.5)
-    m._move_ctx[("dist", side)] = dist
-    return dist
+    """Hex distance from every hex to the nearest hex the enemy holds (large where there is none), read-only.
+
+    Kept until the enemy's ground changes, not just until an ``invalidate``: the phases after the mid-turn
+    invalidations (overruns, breaks) ask again although control has not moved.
+    """
+    _context(m, side)  # the side's ground is fixed from its first question in a turn, as for `reachable`
+    enemy_held = m.own_share(other(side)) >= 0.5
+    cache = m.__dict__.setdefault("_enemy_steps", {})
+    hit = cache.get(side)
+    if hit is None or not np.array_equal(hit[0], enemy_held):
+        steps = hex_steps_to(m.map, enemy_held)
+        steps.flags.writeable = False
+        hit = cache[side] = (enemy_held, steps)
+    return hit[1]
 
 
 def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
@@ -338,24 +344,11 @@ def first_by(rank: np.ndarray, cost: np.ndarray, ids: np.ndarray) -> int:
     return int(sel[np.argmin(ids[sel])])
 
 
-def _enemy_steps(m: WargameModel, side: str) -> np.ndarray:
-    """`distance_to_enemy` for the turn phases, by distance transform and kept until the enemy's ground changes.
-
-    Phases after the mid-turn invalidations (overruns, breaks) need it again although control has not moved.
-    """
-    enemy_held = m.own_share(other(side)) >= 0.5
-    cache = m.__dict__.setdefault("_enemy_steps", {})
-    hit = cache.get(side)
-    if hit is None or not np.array_equal(hit[0], enemy_held):
-        hit = cache[side] = (enemy_held, hex_steps_to(m.map, enemy_held))
-    return hit[1]
-
-
 def _fallback_target(m: WargameModel, unit: Unit, forced: bool = False) -> int | None:
-    """The hex `withdrawal_target` picks, found with the turn phases' cached enemy distances; a ``forced`` fall-back
-    (overrun, broken) stays within ``movement.forced_fall_back_km`` when safe ground is that close."""
+    """The hex `withdrawal_target` picks; a ``forced`` fall-back (overrun, broken) stays within
+    ``movement.forced_fall_back_km`` when safe ground is that close."""
     within = m.p.movement.forced_fall_back_km if forced else None
-    return _fall_back_hex(m, unit, _enemy_steps(m, unit.side), within)
+    return _fall_back_hex(m, unit, distance_to_enemy(m, unit.side), within)
 
 
 def resolve(m: WargameModel) -> None:
