@@ -66,6 +66,9 @@ def _context(m: WargameModel, side: str) -> dict:
     return ctx
 
 
+_HEX_ID = (int, np.integer)
+
+
 class Reach(Mapping):
     """Where a unit can get to this turn: maps hex -> (cost in km of effort, previous hex on the way).
 
@@ -88,7 +91,7 @@ class Reach(Mapping):
         return path[::-1]
 
     def __contains__(self, hid) -> bool:
-        return isinstance(hid, int | np.integer) and 0 <= hid < self.dist.size and bool(np.isfinite(self.dist[hid]))
+        return isinstance(hid, _HEX_ID) and 0 <= hid < self.dist.size and bool(self.dist[hid] < np.inf)
 
     def __getitem__(self, hid) -> tuple[float, int]:
         if hid not in self:
@@ -336,12 +339,20 @@ def _fall_back_choice(cost: np.ndarray, held: np.ndarray, steps: np.ndarray, sta
 
 def first_by(rank: np.ndarray, cost: np.ndarray, ids: np.ndarray) -> int:
     """Index of the lowest ``rank``, then lowest ``cost``, then lowest id: ``np.lexsort((ids, cost, rank))[0]``
-    without sorting everything (ids are unique, so the answer is the same)."""
-    sel = np.flatnonzero(rank == rank.min())
-    if sel.size > 1:
-        c = cost[sel]
-        sel = sel[c == c.min()]
-    return int(sel[np.argmin(ids[sel])])
+    without sorting everything (ids are unique, so the answer is the same), in one compiled pass."""
+    if rank.size == 0:
+        raise ValueError("first_by of no candidates")
+    return int(_first_by(rank, cost, ids))
+
+
+@njit(cache=True)
+def _first_by(rank: np.ndarray, cost: np.ndarray, ids: np.ndarray) -> int:
+    best = 0
+    for i in range(1, rank.size):
+        if rank[i] < rank[best] or (rank[i] == rank[best] and (
+                cost[i] < cost[best] or (cost[i] == cost[best] and ids[i] < ids[best]))):
+            best = i
+    return best
 
 
 def _fallback_target(m: WargameModel, unit: Unit, forced: bool = False) -> int | None:
