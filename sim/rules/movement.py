@@ -362,6 +362,9 @@ def _fallback_target(m: WargameModel, unit: Unit, forced: bool = False) -> int |
     return _fall_back_hex(m, unit, distance_to_enemy(m, unit.side), within)
 
 
+_MOVEMENT_ORDERS = (Move, Commit, Withdraw, Rotate, Reserve, DigIn)
+
+
 def resolve(m: WargameModel) -> None:
     """Carry out move, commit, withdraw, rotate, reserve and dig-in orders, in the order given.
 
@@ -373,6 +376,8 @@ def resolve(m: WargameModel) -> None:
     for side in ("ru", "ua"):
         _context(m, side)
     for order in m.turn_orders:
+        if not isinstance(order, _MOVEMENT_ORDERS):
+            continue  # most of a turn's orders are infiltrations and assaults, for other phases
         unit = m.units.get(order.unit)
         if unit is None or not unit.alive:
             continue
