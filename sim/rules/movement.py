@@ -60,8 +60,7 @@ def _context(m: WargameModel, side: str) -> dict:
     enemy_troops = m.manoeuvre_personnel(enemy) + m.presence[0 if enemy == "ru" else 1]
     enemy_held = (enemy_share >= p.control.contested_high) & (enemy_troops > 0)
     zoc = neighbour_any(m.map, enemy_held)
-    ctx = {"side": side, "closed": enemy_share > p.movement.enemy_control_limit, "zoc": zoc,
-           "through": np.where(zoc, np.inf, _THROUGH)}
+    ctx = {"closed": enemy_share > p.movement.enemy_control_limit, "zoc": zoc, "through": np.where(zoc, np.inf, _THROUGH)}
     cache[side] = ctx
     return ctx
 
@@ -318,8 +317,8 @@ def _fall_back_choice(cost: np.ndarray, held: np.ndarray, steps: np.ndarray, sta
                       fort_side: np.ndarray, s: int, from_here: np.ndarray, hex_km: float, near_km: float) -> int:
     """`_fall_back_hex`'s pick in one pass over the map (-1 for none): of the hexes in reach (finite ``cost``)
     other than ``start``, held and farther from the enemy (``steps``), the near ones (``from_here`` x ``hex_km``
-    within ``near_km``) if there are any, the best score, then the cheapest, then the lowest id. The score is
-    -(3 for usable works + the steps gained, at most 3), as numpy worked it out before: all integers."""
+    within ``near_km``) if there are any, the best score, then the cheapest, then the lowest id. The score,
+    -(3 for usable works + the steps gained, at most 3), is an integer."""
     here = steps[start]
     best_any = best_near = -1
     score_any = score_near = 0
