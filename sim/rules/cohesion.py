@@ -13,54 +13,69 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sim.model import WargameModel
+    from sim.units import Unit
 
 
 def resolve(m: WargameModel) -> None:
+    from sim.rules.movement import _fallback_target, move_unit
+
     p = m.p.cohesion
     weeks = m.turn_days / 7.0
-    for u in sorted(m.units.values(), key=lambda u: u.uid):
-        if not u.alive:
-            continue
+    # the same products the rule takes per unit, worked out once
+    rest_gain, line_drop, two_weeks = p.rest_recovery * weeks, p.line_decay * weeks, 2 * weeks
+    op_encircled_drop, encircled_drop = p.op_encircled_loss * weeks, p.encircled_loss * weeks
+    exposed_drop, exposed_isr, break_point = p.exposed_rear_loss * weeks, p.exposed_rear_isr, p.break_point
+    for u in units_by_uid(m):
         st = u.status
+        if st.personnel < 1.0:  # not u.alive
+            continue
         lost_now = sum(st.losses.values())
         start, lost_before = getattr(u, "_turn_start", None) or (st.personnel, lost_now)
         lost_pct = 100.0 * max(0.0, lost_now - lost_before) / max(start, 1.0)
-        s = 0 if u.side == "ru" else 1
+        ru = u.side == "ru"
         drop = p.casualty_factor * lost_pct
         if st.in_reserve:
-            st.weeks_in_line = max(0.0, st.weeks_in_line - 2 * weeks)
-            gain = p.rest_recovery * weeks
+            st.weeks_in_line = max(0.0, st.weeks_in_line - two_weeks)
+            gain = rest_gain
         else:
             st.weeks_in_line += weeks
             gain = 0.0
             if st.weeks_in_line > p.line_weeks:
-                drop += p.line_decay * weeks
+                drop += line_drop
         if st.supply == "op_encircled":
-            drop += p.op_encircled_loss * weeks
+            drop += op_encircled_drop
         elif st.supply == "encircled":
-            drop += p.encircled_loss * weeks
-        if m.isr[1 - s, u.hex] > p.exposed_rear_isr:
-            drop += p.exposed_rear_loss * weeks
-        tolerance = u.utype.loss_tolerance if u.side == "ru" else 0.0
+            drop += encircled_drop
+        if m.isr[1 if ru else 0, u.hex] > exposed_isr:
+            drop += exposed_drop
+        tolerance = u.utype.loss_tolerance if ru else 0.0
         st.cohesion = min(100.0, max(0.0, st.cohesion - drop * (1.0 - tolerance) + gain))
-        if u.side == "ua" and u.utype.role == "manoeuvre":
-            desert = st.personnel * m.p.cohesion.desertion * weeks * (1.0 - st.cohesion / 100.0)
+        manoeuvre = u.utype.role == "manoeuvre"
+        if not ru and manoeuvre:
+            desert = st.personnel * p.desertion * weeks * (1.0 - st.cohesion / 100.0)
             m.record_loss(u.side, "desertion", desert, u)
-        if st.cohesion < p.break_point and st.supply == "encircled":
+        if st.cohesion < break_point and st.supply == "encircled":
             _break_or_surrender(m, u)
-        elif st.cohesion < p.break_point and not st.broken and u.utype.role == "manoeuvre":
+        elif st.cohesion < break_point and not st.broken and manoeuvre:
             st.broken = True
-            from sim.rules.movement import _fallback_target, move_unit
-
             dest = _fallback_target(m, u, forced=True)
             if dest is not None:
                 move_unit(m, u, dest, why="breaks and falls back,")
             st.in_reserve = True
             m.emit("cohesion", "break", u.side, u.hex,
                    "{unit} breaks at cohesion {coh:.0f} (below {bp:.0f}) and falls back into reserve.",
-                   unit=u.name, coh=st.cohesion, bp=p.break_point)
-        elif st.broken and st.cohesion >= p.break_point + 20:
+                   unit=u.name, coh=st.cohesion, bp=break_point)
+        elif st.broken and st.cohesion >= break_point + 20:
             st.broken = False
+
+
+def units_by_uid(m: WargameModel) -> list[Unit]:
+    """Every unit, alive or not, in uid order (the order the turn phases treat them in): kept until a unit joins,
+    since units are only ever added to ``m.units``."""
+    cache = m.__dict__.get("_units_by_uid")
+    if cache is None or cache[0] is not m.units or cache[1] != len(m.units):
+        cache = m._units_by_uid = (m.units, len(m.units), sorted(m.units.values(), key=lambda u: u.uid))
+    return cache[2]
 
 
 def _break_or_surrender(m: WargameModel, u) -> None:

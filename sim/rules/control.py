@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.geo.terrain import Terrain
+from sim.rules.cohesion import units_by_uid
 from sim.rules.graph import neighbour_total
 
 if TYPE_CHECKING:
@@ -148,18 +149,18 @@ def _log_changes(m, hexes, c0, c1, s_ru, s_ua, flipped) -> None:
     p = m.p
     hi, lo = p.control.contested_high, 1.0 - p.control.contested_high
     changed = np.flatnonzero(np.abs(c1 - c0) >= p.control.min_event_change)
-    for i in changed:
-        h = int(hexes[i])
-        before, after = _state(c0[i], lo, hi), _state(c1[i], lo, hi)
-        toward = "Russia" if c1[i] > c0[i] else "Ukraine"
-        kind = "flip" if flipped[i] or before != after else "control"
-        m.emit("control", kind, "ru" if c1[i] > c0[i] else "ua", h,
+    # the changed entries sliced once, not indexed one field at a time; the events keep numpy's scalars as before
+    for h, was, now, ru, ua, flip in zip(hexes[changed].tolist(), c0[changed], c1[changed], s_ru[changed],
+                                         s_ua[changed], flipped[changed].tolist(), strict=True):
+        before, after = _state(was, lo, hi), _state(now, lo, hi)
+        to_ru = now > was
+        kind = "flip" if flip or before != after else "control"
+        m.emit("control", kind, "ru" if to_ru else "ua", h,
                "{place}: control {c0:.2f} -> {c1:.2f} towards {toward} ({before} -> {after}) because Russian "
                "strength {ru:.0f} faces Ukrainian {ua:.0f}{flip}.",
-               place=m.hex_label(h), c0=c0[i], c1=c1[i], toward=toward, before=before, after=after,
-               ru=s_ru[i], ua=s_ua[i],
-               flip="; the attacker has outnumbered the defender long enough for the hex to change hands"
-               if flipped[i] else "")
+               place=m.hex_label(h), c0=was, c1=now, toward="Russia" if to_ru else "Ukraine", before=before,
+               after=after, ru=ru, ua=ua,
+               flip="; the attacker has outnumbered the defender long enough for the hex to change hands" if flip else "")
     for obj, hexes_obj in m.objective_hexes.items():
         if m.objective_first_change.get(obj) is None and hexes_obj.size:
             share = m.control[hexes_obj].mean()
@@ -178,10 +179,8 @@ def overrun(m: WargameModel) -> None:
 
     lost_below = 1.0 - m.p.control.contested_high
     share = {side: m.own_share(side) for side in ("ru", "ua")}  # control does not change in this phase
-    for u in sorted(m.units.values(), key=lambda u: u.uid):
-        if not u.alive:
-            continue
-        if share[u.side][u.hex] <= lost_below:
+    for u in units_by_uid(m):
+        if u.alive and share[u.side][u.hex] <= lost_below:
             lost = m.record_loss(u.side, "overrun", u.personnel * 0.15, u)
             dest = _fallback_target(m, u, forced=True)
             at = m.hex_label(u.hex)

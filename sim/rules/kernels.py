@@ -201,21 +201,45 @@ def search_queue(indptr, indices, weights, through) -> _Queue:
     for t in through:
         if t < np.inf:
             hop_max = max(hop_max, t)
+    return empty_queue(n, indices.size, step_min, step_max + hop_max)
+
+
+@njit(cache=True)
+def empty_queue(n: int, n_links: int, step_min: float, step_max: float) -> _Queue:
+    """`search_queue` for a graph of ``n`` nodes and ``n_links`` links whose steps (with any pass-through cost)
+    cost from ``step_min`` to ``step_max``. Bounds wider than the true ones serve as well: buckets narrower than
+    half the cheapest step, a ring longer than the dearest one needs."""
     if step_min <= 0.0:
         raise ValueError("the searches need positive step costs")
     width = 0.5 * step_min
-    ring = int((step_max + hop_max) / width) + 2  # one step reaches at most this many buckets ahead
-    entries = indices.size + n  # every improvement queues an entry; sources one each
+    ahead = int(step_max / width) + 2  # one step reaches at most this many buckets ahead
+    ring = 1
+    while ring < ahead:  # a power of two, so a bucket's slot is a mask, not a division
+        ring *= 2
+    entries = n_links + n  # every improvement queues an entry; sources one each
     return _Queue(np.full(n, np.inf), np.full(n, -1, np.int64), np.full(n, np.inf), np.zeros(n, np.bool_),
-                 np.empty(n, np.int64), width, np.full(ring, -1, np.int64), np.empty(entries, np.int64),
-                 np.empty(entries, np.int64))
+                  np.empty(n, np.int64), width, np.full(ring, -1, np.int64), np.empty(entries, np.int64),
+                  np.empty(entries, np.int64))
+
+
+@njit(cache=True)
+def link_weights(cost: np.ndarray, dst: np.ndarray, closed: np.ndarray, vehicle: bool, off_road: np.ndarray,
+                 river: np.ndarray, obstacle: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """Each link's ``cost``, or inf where it enters a ``closed`` hex or, for a ``vehicle``, leaves the road across
+    a river or an obstacle (``obstacle[flat]``): the movement rules' closures in one pass instead of four arrays."""
+    out = np.empty(cost.size)
+    for i in range(cost.size):
+        shut = closed[dst[i]] or (vehicle and off_road[i] and (river[i] or obstacle[flat[i]]))
+        out[i] = np.inf if shut else cost[i]
+    return out
 
 
 @njit(cache=True)
 def _settle(q: _Queue, indptr, indices, weights, through, sources, limit) -> int:
     """Run the search from ``sources`` (each at cost 0, leaving its own node freely) up to cost ``limit``; fill
     ``q``'s arrays and return how many nodes it touched (listed first in ``q.touched``)."""
-    ring = q.head.size
+    slot = q.head.size - 1  # bucket b's slot is b & slot
+    per_width = 1.0 / q.width  # bucket of cost d: int(d * per_width), the same rule for queueing and checking
     dist, prev, left_at, done, touched, head = q.dist, q.prev, q.left_at, q.done, q.touched, q.head
     n_touched = n_entries = 0
     for src in sources:
@@ -227,13 +251,13 @@ def _settle(q: _Queue, indptr, indices, weights, through, sources, limit) -> int
             n_entries += 1
     queued, bucket = n_entries, 0
     while queued > 0:
-        k = head[bucket % ring]
-        head[bucket % ring] = -1
+        k = head[bucket & slot]
+        head[bucket & slot] = -1
         while k >= 0:
             u = q.entry_node[k]
             k = q.entry_next[k]
             queued -= 1
-            if done[u] or int(dist[u] / q.width) != bucket:
+            if done[u] or int(dist[u] * per_width) != bucket:
                 continue  # a stale entry: u was settled, or queued again more cheaply
             done[u] = True
             leave = dist[u] if prev[u] < 0 else dist[u] + through[u]
@@ -248,7 +272,7 @@ def _settle(q: _Queue, indptr, indices, weights, through, sources, limit) -> int
                         touched[n_touched] = v
                         n_touched += 1
                     dist[v], prev[v] = nd, u
-                    later = int(nd / q.width) % ring
+                    later = int(nd * per_width) & slot
                     q.entry_node[n_entries], q.entry_next[n_entries], head[later] = v, head[later], n_entries
                     n_entries += 1
                     queued += 1

@@ -16,16 +16,21 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from scipy.sparse import csr_matrix
 
 from sim.geo.terrain import Terrain
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
 from sim.rules.graph import hex_steps_to, links, movement_graph, neighbour_any
-from sim.rules.kernels import reach_rows, search_queue
+from sim.rules.kernels import empty_queue, link_weights, reach_rows
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
     from sim.model import WargameModel
+
+
+_THROUGH = 1e-12
+"""The cost of passing through a hex outside a zone of control (from its entry to its exit node)."""
 
 
 def allowance_km(m: WargameModel, unit: Unit, commit: bool = False) -> float:
@@ -54,10 +59,13 @@ def _context(m: WargameModel, side: str) -> dict:
     enemy_share = m.own_share(enemy)
     enemy_troops = m.manoeuvre_personnel(enemy) + m.presence[0 if enemy == "ru" else 1]
     enemy_held = (enemy_share >= p.control.contested_high) & (enemy_troops > 0)
-    ctx = {"side": side, "closed": enemy_share > p.movement.enemy_control_limit,
-           "zoc": neighbour_any(m.map, enemy_held)}
+    zoc = neighbour_any(m.map, enemy_held)
+    ctx = {"closed": enemy_share > p.movement.enemy_control_limit, "zoc": zoc, "through": np.where(zoc, np.inf, _THROUGH)}
     cache[side] = ctx
     return ctx
+
+
+_HEX_ID = (int, np.integer)
 
 
 class Reach(Mapping):
@@ -82,7 +90,7 @@ class Reach(Mapping):
         return path[::-1]
 
     def __contains__(self, hid) -> bool:
-        return isinstance(hid, int | np.integer) and 0 <= hid < self.dist.size and bool(np.isfinite(self.dist[hid]))
+        return isinstance(hid, _HEX_ID) and 0 <= hid < self.dist.size and bool(self.dist[hid] < np.inf)
 
     def __getitem__(self, hid) -> tuple[float, int]:
         if hid not in self:
@@ -138,58 +146,42 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
 def _search_for(m: WargameModel, mobility: str, ctx: dict) -> tuple:
     """What `reach_rows` searches for one side and mobility: the hex links (the graph's rows n to 2n - 1 are the
     hexes' exits, whose links lead to entries 0 to n - 1), their costs, the pass-through costs, and a search queue
-    for them, all kept until the ground changes."""
-    key = ("search", mobility, bool(m.weather.get("mud")))
+    for them, all kept until the ground changes.
+
+    Wheeled and tracked units share one: their step costs differ only by the mud, so on dry ground they are the
+    same array (foot differs too by what closes to vehicles).
+    """
+    vehicle, mud = mobility != "foot", _mud_factor(m, mobility)
+    key = ("search", vehicle, mud)
     if key not in ctx:
-        graph, n = _step_costs(m, mobility, ctx), m.map.n
-        links = (graph.indptr[n:] - n, graph.indices[n:], graph.data[n:], graph.data[:n])
-        ctx[key] = (*links, search_queue(*links))
+        base = _link_base(m, links(m.map))
+        cost, step_min, step_max = _priced(m, base, mud)
+        weights = link_weights(cost, base["dst"], ctx["closed"], vehicle, base["off_road"], base["river"],
+                               m.obstacle.reshape(-1), base["flat"])
+        # bucket width and ring from the cheapest and dearest step of all links, open or closed: wider bounds
+        # than the open links' serve as well (`empty_queue`) and need no pass over this turn's weights
+        queue = empty_queue(m.map.n, weights.size, step_min, step_max + _THROUGH)
+        ctx[key] = (*base["exits"], weights, ctx["through"], queue)
     return ctx[key]
 
 
+def _mud_factor(m: WargameModel, mobility: str) -> float:
+    """How much the mud multiplies off-road step costs for this mobility (1 on dry ground)."""
+    if not m.weather.get("mud"):
+        return 1.0
+    return 1.0 / getattr(m.p.weather, "mud_" + mobility)  # mud_foot, mud_wheeled or mud_tracked
+
+
 def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
-    """Movement costs (km of effort) for one side and mobility as a graph with two nodes per hex.
+    """Movement costs (km of effort) for one side and mobility as a graph with two nodes per hex (for checks:
+    the searches themselves use `_search_for`'s arrays, the rows of this graph that they need).
 
     Node h is where a unit enters hex h and node h + n where it leaves it. Entering costs the step; passing from
     entry to exit is free except in a zone of control, which has no way through: a unit that enters one stops.
     A unit starting there begins at its exit node, so it may always leave.
     """
-    key = ("graph", mobility, bool(m.weather.get("mud")))
-    if key in ctx:
-        return ctx[key]
-    mud = 1.0
-    if m.weather.get("mud"):
-        p = m.p
-        mud = 1.0 / {"foot": p.weather.mud_foot, "wheeled": p.weather.mud_wheeled, "tracked": p.weather.mud_tracked}[mobility]
-    base = _link_base(m, links(m.map))
-    cost = base["cost", mud] if ("cost", mud) in base else _base_cost(m, base, mud)
-    if "closed_links" not in ctx:
-        ctx["closed_links"] = ctx["closed"][base["dst"]]
-        ctx["through"] = np.where(ctx["zoc"], np.inf, 1e-12)
-    closed = ctx["closed_links"]
-    if mobility != "foot":
-        closed = closed | (base["off_road"] & (base["river"] | m.obstacle.reshape(-1)[base["flat"]]))
-    graph = _graph_for(m, (ctx["side"], *key))
-    n = ctx["through"].size
-    graph.data[:n] = ctx["through"]
-    graph.data[n:] = cost
-    graph.data[n:][closed] = np.inf
-    ctx[key] = graph
-    return graph
-
-
-def _graph_for(m: WargameModel, key: tuple) -> csr_matrix:
-    """The movement graph kept for one side, mobility and mud, whose weights `_step_costs` refills in place.
-
-    Building a sparse matrix costs several times more than filling its weights, and a turn needs about eight. A
-    refill happens only after an ``invalidate``, which drops the contexts that held the old weights.
-    """
-    fixed = movement_graph(m.map)
-    graphs = m.__dict__.setdefault("_move_graphs", {})
-    hit = graphs.get(key)
-    if hit is None or hit[0] is not fixed:
-        hit = graphs[key] = (fixed, fixed.with_sorted_weights(np.zeros(fixed.indices.size)))
-    return hit[1]
+    *_, weights, through, _ = _search_for(m, mobility, ctx)
+    return movement_graph(m.map).with_sorted_weights(np.concatenate([through, weights]))
 
 
 def _link_base(m: WargameModel, lk) -> dict:
@@ -204,12 +196,12 @@ def _link_base(m: WargameModel, lk) -> dict:
     key = (m.map.terrain.tobytes(), m.map.spec.hex_km, tuple(p.terrain.move_cost), tuple(p.movement.road_factor))
     base = m.__dict__.get("_move_base")
     if base is None or base["links"] is not lk or base["key"] != key:
-        order = movement_graph(m.map).order
-        n = m.map.n
-        assert np.array_equal(order[:n], lk.src.size + np.arange(n)), "entry -> exit edges first, in hex order"
-        i = order[n:]  # the link in each later CSR slot
+        fixed, n = movement_graph(m.map), m.map.n
+        assert np.array_equal(fixed.order[:n], lk.src.size + np.arange(n)), "entry -> exit edges first, in hex order"
+        i = fixed.order[n:]  # the link in each later CSR slot
         base = m._move_base = {"links": lk, "key": key, "dst": lk.dst[i], "road": lk.road[i], "river": lk.river[i],
-                               "off_road": lk.road[i] == 0, "flat": lk.src[i] * 6 + lk.k[i]}
+                               "off_road": lk.road[i] == 0, "flat": lk.src[i] * 6 + lk.k[i],
+                               "exits": (fixed.indptr[n:] - n, fixed.indices[n:])}
     return base
 
 
@@ -219,9 +211,17 @@ def _base_cost(m: WargameModel, base: dict, mud: float) -> np.ndarray:
     off_road = base["off_road"]
     terrain_cost = np.asarray(p.terrain.move_cost)[m.map.terrain]
     cost = np.where(off_road, km * terrain_cost[base["dst"]] * mud, km * np.asarray(p.movement.road_factor)[base["road"]])
-    cost = cost + np.where(off_road & base["river"], 0.5 * km, 0.0)
-    base["cost", mud] = cost
-    return cost
+    return cost + np.where(off_road & base["river"], 0.5 * km, 0.0)
+
+
+def _priced(m: WargameModel, base: dict, mud: float) -> tuple[np.ndarray, float, float]:
+    """`_base_cost` with its cheapest and dearest step, kept in ``base`` per mud factor."""
+    key = ("cost", mud)
+    if key not in base:
+        cost = _base_cost(m, base, mud)
+        finite = cost[np.isfinite(cost)]
+        base[key] = (cost, float(finite.min()), float(finite.max()))
+    return base[key]
 
 
 def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why: str = "moves") -> bool:
@@ -247,14 +247,20 @@ def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why:
 
 
 def distance_to_enemy(m: WargameModel, side: str) -> np.ndarray:
-    """Hex distance from every hex to the nearest hex the enemy holds (large where there is none); cached."""
-    _context(m, side)
-    cached = m._move_ctx.get(("dist", side))
-    if cached is not None:
-        return cached
-    dist = hex_steps_to(m.map, m.own_share(other(side)) >= 0.5)
-    m._move_ctx[("dist", side)] = dist
-    return dist
+    """Hex distance from every hex to the nearest hex the enemy holds (large where there is none), read-only.
+
+    Kept until the enemy's ground changes, not just until an ``invalidate``: the phases after the mid-turn
+    invalidations (overruns, breaks) ask again although control has not moved.
+    """
+    _context(m, side)  # the side's ground is fixed from its first question in a turn, as for `reachable`
+    enemy_held = m.own_share(other(side)) >= 0.5
+    cache = m.__dict__.setdefault("_enemy_steps", {})
+    hit = cache.get(side)
+    if hit is None or not np.array_equal(hit[0], enemy_held):
+        steps = hex_steps_to(m.map, enemy_held)
+        steps.flags.writeable = False
+        hit = cache[side] = (enemy_held, steps)
+    return hit[1]
 
 
 def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
@@ -295,53 +301,67 @@ def _fall_back_hex(m: WargameModel, unit: Unit, dist: np.ndarray, within_km: flo
     lands beside it rather than at the best works a week's march away.
     """
     reach = reachable(m, unit)
-    here = dist[unit.hex]
-    s = 0 if unit.side == "ru" else 1
-    h = reach.hexes
     hi = m.p.control.contested_high
-    held = m.control[h] >= hi if unit.side == "ru" else m.control[h] <= 1.0 - hi  # m.held(), at h only
-    ok = (h != unit.hex) & held & (dist[h] > here)
-    if within_km is not None:
-        close = ok & (m.map.distances_from(unit.hex)[h] * m.map.spec.hex_km <= within_km + 1e-9)
-        if close.any():
-            ok = close
-    h = h[ok]
-    if h.size == 0:
-        return None
-    fort_side = m.fort_side[h]
-    fort_bonus = np.where((m.fort[h] > 0) & ((fort_side == -1) | (fort_side == s)), 3, 0)
-    score = -(fort_bonus + np.minimum(dist[h] - here, 3))
-    return int(h[first_by(score, reach.dist[h], h)])  # best score, then cheapest, then lowest id
+    held = m.control >= hi if unit.side == "ru" else m.control <= 1.0 - hi  # m.held()
+    if within_km is None:
+        from_here, near_km = dist, -1.0  # no hex is that near
+    else:
+        from_here, near_km = m.map.distances_from(unit.hex), within_km + 1e-9
+    best = _fall_back_choice(reach.dist, held, dist, unit.hex, m.fort, m.fort_side, 0 if unit.side == "ru" else 1,
+                             from_here, m.map.spec.hex_km, near_km)
+    return None if best < 0 else int(best)
+
+
+@njit(cache=True)
+def _fall_back_choice(cost: np.ndarray, held: np.ndarray, steps: np.ndarray, start: int, fort: np.ndarray,
+                      fort_side: np.ndarray, s: int, from_here: np.ndarray, hex_km: float, near_km: float) -> int:
+    """`_fall_back_hex`'s pick in one pass over the map (-1 for none): of the hexes in reach (finite ``cost``)
+    other than ``start``, held and farther from the enemy (``steps``), the near ones (``from_here`` x ``hex_km``
+    within ``near_km``) if there are any, the best score, then the cheapest, then the lowest id. The score,
+    -(3 for usable works + the steps gained, at most 3), is an integer."""
+    here = steps[start]
+    best_any = best_near = -1
+    score_any = score_near = 0
+    cost_any = cost_near = 0.0
+    for h in range(cost.size):
+        if not cost[h] < np.inf or h == start or not held[h] or steps[h] <= here:
+            continue
+        bonus = 3 if fort[h] > 0 and (fort_side[h] == -1 or fort_side[h] == s) else 0
+        score = -(bonus + min(steps[h] - here, 3))
+        if best_any < 0 or score < score_any or (score == score_any and cost[h] < cost_any):
+            best_any, score_any, cost_any = h, score, cost[h]
+        if from_here[h] * hex_km <= near_km and (
+                best_near < 0 or score < score_near or (score == score_near and cost[h] < cost_near)):
+            best_near, score_near, cost_near = h, score, cost[h]
+    return best_near if best_near >= 0 else best_any
 
 
 def first_by(rank: np.ndarray, cost: np.ndarray, ids: np.ndarray) -> int:
     """Index of the lowest ``rank``, then lowest ``cost``, then lowest id: ``np.lexsort((ids, cost, rank))[0]``
-    without sorting everything (ids are unique, so the answer is the same)."""
-    sel = np.flatnonzero(rank == rank.min())
-    if sel.size > 1:
-        c = cost[sel]
-        sel = sel[c == c.min()]
-    return int(sel[np.argmin(ids[sel])])
+    without sorting everything (ids are unique, so the answer is the same), in one compiled pass."""
+    if rank.size == 0:
+        raise ValueError("first_by of no candidates")
+    return int(_first_by(rank, cost, ids))
 
 
-def _enemy_steps(m: WargameModel, side: str) -> np.ndarray:
-    """`distance_to_enemy` for the turn phases, by distance transform and kept until the enemy's ground changes.
-
-    Phases after the mid-turn invalidations (overruns, breaks) need it again although control has not moved.
-    """
-    enemy_held = m.own_share(other(side)) >= 0.5
-    cache = m.__dict__.setdefault("_enemy_steps", {})
-    hit = cache.get(side)
-    if hit is None or not np.array_equal(hit[0], enemy_held):
-        hit = cache[side] = (enemy_held, hex_steps_to(m.map, enemy_held))
-    return hit[1]
+@njit(cache=True)
+def _first_by(rank: np.ndarray, cost: np.ndarray, ids: np.ndarray) -> int:
+    best = 0
+    for i in range(1, rank.size):
+        if rank[i] < rank[best] or (rank[i] == rank[best] and (
+                cost[i] < cost[best] or (cost[i] == cost[best] and ids[i] < ids[best]))):
+            best = i
+    return best
 
 
 def _fallback_target(m: WargameModel, unit: Unit, forced: bool = False) -> int | None:
-    """The hex `withdrawal_target` picks, found with the turn phases' cached enemy distances; a ``forced`` fall-back
-    (overrun, broken) stays within ``movement.forced_fall_back_km`` when safe ground is that close."""
+    """The hex `withdrawal_target` picks; a ``forced`` fall-back (overrun, broken) stays within
+    ``movement.forced_fall_back_km`` when safe ground is that close."""
     within = m.p.movement.forced_fall_back_km if forced else None
-    return _fall_back_hex(m, unit, _enemy_steps(m, unit.side), within)
+    return _fall_back_hex(m, unit, distance_to_enemy(m, unit.side), within)
+
+
+_MOVEMENT_ORDERS = (Move, Commit, Withdraw, Rotate, Reserve, DigIn)
 
 
 def resolve(m: WargameModel) -> None:
@@ -355,6 +375,8 @@ def resolve(m: WargameModel) -> None:
     for side in ("ru", "ua"):
         _context(m, side)
     for order in m.turn_orders:
+        if not isinstance(order, _MOVEMENT_ORDERS):
+            continue  # most of a turn's orders are infiltrations and assaults, for other phases
         unit = m.units.get(order.unit)
         if unit is None or not unit.alive:
             continue
