@@ -19,6 +19,7 @@ import numpy as np
 
 from sim import hexgrid
 from sim.orders import Infiltrate
+from sim.rules.cohesion import full_strength
 from sim.rules.control import frozen_mask
 from sim.units import VEHICLES, Unit, other
 
@@ -35,9 +36,21 @@ def concealment(m: WargameModel, side_defending: str, hexes: np.ndarray | None =
         if works.size:
             cn[works] = concealment(m, side_defending, works)
         return cn
+    return _concealment_at(m, side_defending, hexes)
+
+
+def _concealment_at(m: WargameModel, side_defending: str, hexes: np.ndarray,
+                    personnel: np.ndarray | None = None) -> np.ndarray:
+    """`concealment` in ``hexes``; ``personnel`` is the defender's `manoeuvre_personnel`, if the caller has it.
+    Only hexes with works ask whether they are manned (a third of the calls have none)."""
     cn = _ground_concealment(m)[hexes]
-    unmanned = (m.fort[hexes] > 0) & ~manned(m, side_defending, hexes)
-    return np.where(unmanned, cn * m.p.fortification.unmanned_shelter, cn)
+    works = np.flatnonzero(m.fort[hexes] > 0)
+    if works.size:
+        if personnel is None:
+            personnel = m.manoeuvre_personnel(side_defending)
+        unmanned = works[~_manned(m, side_defending, hexes[works], personnel)]
+        cn[unmanned] *= m.p.fortification.unmanned_shelter
+    return cn
 
 
 def concealment_by_hex(m: WargameModel, side_defending: str, hexes: list[int]) -> dict[int, float]:
@@ -67,8 +80,13 @@ def _ground_concealment(m: WargameModel) -> np.ndarray:
 def manned(m: WargameModel, side: str, hexes: np.ndarray | slice = slice(None)) -> np.ndarray:
     """Hexes whose fortifications count for ``side``: its garrison meets the manning threshold (in ``hexes`` only,
     if given)."""
+    return _manned(m, side, hexes, m.manoeuvre_personnel(side))
+
+
+def _manned(m: WargameModel, side: str, hexes: np.ndarray | slice, personnel: np.ndarray) -> np.ndarray:
+    """`manned`, given the side's `manoeuvre_personnel`."""
     s = 0 if side == "ru" else 1
-    return (m.manoeuvre_personnel(side)[hexes] + m.presence[s, hexes]) * m.gap[s, hexes] >= _manning_need(m)
+    return (personnel[hexes] + m.presence[s, hexes]) * m.gap[s, hexes] >= _manning_need(m)
 
 
 def manned_at(m: WargameModel, side: str, hid: int) -> bool:
@@ -269,8 +287,9 @@ def clear(m: WargameModel) -> None:
         hexes = np.flatnonzero((pres > 0.5) & (m.own_share(side) < p.control.contested_high))
         if hexes.size == 0:
             continue
-        cn = concealment(m, defender, hexes)
-        garrison = (m.manoeuvre_personnel(defender)[hexes] + m.presence[d, hexes]) * m.gap[d, hexes]
+        personnel = m.manoeuvre_personnel(defender)
+        cn = _concealment_at(m, defender, hexes, personnel)
+        garrison = (personnel[hexes] + m.presence[d, hexes]) * m.gap[d, hexes]
         rate = p.infiltration.clear_eta * m.isr[d, hexes] * m.weather["visibility"] * cn \
             + p.infiltration.clear_zeta * garrison / m.map.area_km2
         p_find = 1.0 - np.exp(-rate * days)
@@ -351,8 +370,6 @@ def absorb(m: WargameModel) -> None:
     within the few hexes, then under-strength units farther off, to which the men are sent back. Only what no unit
     has room for stays with the nearest, so detachments at the tip of an advance do not swell without bound.
     """
-    from sim.rules.cohesion import full_strength
-
     hi = m.p.control.contested_high
     for side in ("ru", "ua"):
         s = 0 if side == "ru" else 1
@@ -362,17 +379,18 @@ def absorb(m: WargameModel) -> None:
         hexes = np.flatnonzero((m.presence[s] > 0) & (m.own_share(side) >= hi))
         if hexes.size == 0:
             continue
-        uq = np.array([m.map.q[u.hex] for u in units])
-        ur = np.array([m.map.r[u.hex] for u in units])
+        at = np.array([u.hex for u in units])
+        hm = m.map
+        steps = hexgrid.distance_arrays(hm.q[at], hm.r[at], hm.q[hexes, None], hm.r[hexes, None])  # hex x unit
+        by_distance = np.argsort(steps, axis=1, kind="stable")
         full = np.array([full_strength(m, u) for u in units])
-        for h in hexes:
-            d = (np.abs(uq - m.map.q[h]) + np.abs(ur - m.map.r[h]) + np.abs(uq + ur - m.map.q[h] - m.map.r[h])) // 2
-            nearest = int(np.argmin(d))
-            if d[nearest] > 3:
+        for h, row, order in zip(hexes.tolist(), steps, by_distance.tolist(), strict=True):
+            nearest = order[0]  # the first unit at the least distance, as argmin gives
+            if row[nearest] > 3:
                 continue
             left = float(m.presence[s, h])
             m.presence[s, h] = 0.0
-            for i in np.argsort(d, kind="stable"):
+            for i in order:
                 room = full[i] - units[i].personnel
                 if room > 0:
                     take = min(room, left)
