@@ -314,15 +314,21 @@ def clear(m: WargameModel) -> None:
         m.record_loss(side, "drones", float(by_drones.sum()))
         m.record_loss(side, "clearance", float((killed - by_drones).sum()))
         m.record_loss(side, "attrition", float(starve.sum()))
-        for i in np.flatnonzero(killed >= 1):
-            h = int(hexes[i])
+        hit = np.flatnonzero(killed >= 1)
+        if hit.size == 0:
+            continue
+        at = hexes[hit]
+        left = m.presence[a, at]
+        before = left + killed[hit] + starve[hit]
+        for h, n_found, n_before, isr, c, gar, n_killed, drones, n_left in zip(
+                at.tolist(), found[hit].tolist(), before.tolist(), m.isr[d, at].tolist(), cn[hit].tolist(),
+                garrison[hit].tolist(), killed[hit].tolist(), by_drones[hit].tolist(), left.tolist(), strict=True):
             m.emit("clearance", "clearance", defender, h,
                    "Clearing {place}: {found} of {pres:.0f} hidden infiltrators found (ISR {isr:.2f}, "
                    "concealment {cn:.2f}, garrison {gar:.0f}), {killed} killed ({drones:.0f} by drones); "
                    "{left:.0f} remain.",
-                   place=m.hex_label(h), found=int(found[i]), pres=pres[h] + killed[i] + starve[i],
-                   isr=float(m.isr[d, h]), cn=float(cn[i]), gar=float(garrison[i]), killed=int(killed[i]),
-                   drones=float(by_drones[i]), left=m.presence[a, h])
+                   place=m.hex_label(h), found=n_found, pres=np.float64(n_before), isr=isr, cn=c, gar=gar,
+                   killed=int(n_killed), drones=drones, left=np.float64(n_left))
 
 
 def hunt_radius(m: WargameModel) -> int:
