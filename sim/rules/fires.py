@@ -87,9 +87,7 @@ def resolve(m: WargameModel) -> None:
 def dig(m: WargameModel) -> None:
     """Digging units add to the works in their hex; each level takes `fortification.build_days`."""
     p = m.p
-    for u in sorted(m.units.values(), key=lambda u: u.uid):
-        if not (u.alive and u.status.digging):
-            continue
+    for u in sorted((u for u in m.units.values() if u.status.digging and u.alive), key=lambda u: u.uid):
         h = u.hex
         level = int(m.fort[h])
         if level >= 3:

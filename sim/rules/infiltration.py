@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import hexgrid
 from sim.orders import Infiltrate
+from sim.rules.cohesion import full_strength
 from sim.rules.control import frozen_mask
 from sim.units import VEHICLES, Unit, other
 
@@ -34,9 +36,21 @@ def concealment(m: WargameModel, side_defending: str, hexes: np.ndarray | None =
         if works.size:
             cn[works] = concealment(m, side_defending, works)
         return cn
+    return _concealment_at(m, side_defending, hexes)
+
+
+def _concealment_at(m: WargameModel, side_defending: str, hexes: np.ndarray,
+                    personnel: np.ndarray | None = None) -> np.ndarray:
+    """`concealment` in ``hexes``; ``personnel`` is the defender's `manoeuvre_personnel`, if the caller has it.
+    Only hexes with works ask whether they are manned (a third of the calls have none)."""
     cn = _ground_concealment(m)[hexes]
-    unmanned = (m.fort[hexes] > 0) & ~manned(m, side_defending, hexes)
-    return np.where(unmanned, cn * m.p.fortification.unmanned_shelter, cn)
+    works = np.flatnonzero(m.fort[hexes] > 0)
+    if works.size:
+        if personnel is None:
+            personnel = m.manoeuvre_personnel(side_defending)
+        unmanned = works[~_manned(m, side_defending, hexes[works], personnel)]
+        cn[unmanned] *= m.p.fortification.unmanned_shelter
+    return cn
 
 
 def concealment_by_hex(m: WargameModel, side_defending: str, hexes: list[int]) -> dict[int, float]:
@@ -66,8 +80,13 @@ def _ground_concealment(m: WargameModel) -> np.ndarray:
 def manned(m: WargameModel, side: str, hexes: np.ndarray | slice = slice(None)) -> np.ndarray:
     """Hexes whose fortifications count for ``side``: its garrison meets the manning threshold (in ``hexes`` only,
     if given)."""
+    return _manned(m, side, hexes, m.manoeuvre_personnel(side))
+
+
+def _manned(m: WargameModel, side: str, hexes: np.ndarray | slice, personnel: np.ndarray) -> np.ndarray:
+    """`manned`, given the side's `manoeuvre_personnel`."""
     s = 0 if side == "ru" else 1
-    return (m.manoeuvre_personnel(side)[hexes] + m.presence[s, hexes]) * m.gap[s, hexes] >= _manning_need(m)
+    return (personnel[hexes] + m.presence[s, hexes]) * m.gap[s, hexes] >= _manning_need(m)
 
 
 def manned_at(m: WargameModel, side: str, hid: int) -> bool:
@@ -83,10 +102,15 @@ def _manning_need(m: WargameModel) -> float:
 def detection_probability(eta: float, isr: float, visibility: float, cn: float, vehicle: str, group: int,
                           km: float, p) -> float:
     """Chance that one group is detected crossing ``km`` of the defender's kill zone."""
-    v = VEHICLES.index(vehicle)
-    m_veh = p.infiltration.vehicle_detect[v]
-    t_exp = p.infiltration.vehicle_exposure[v]
-    return 1.0 - math.exp(-eta * isr * visibility * cn * m_veh * math.sqrt(group) * t_exp * km)
+    return 1.0 - math.exp(-_detection_exponent(eta, isr, visibility, cn, VEHICLES.index(vehicle), group, km, p))
+
+
+def _detection_exponent(eta, isr, visibility, cn, vehicle, group, km, p):
+    """eta I V Cn m_veh sqrt(g) t_exp km for one group (``vehicle`` an index into VEHICLES) or, given arrays, for
+    many: the same products in the same order, so each element is bit for bit what one group alone gives."""
+    m_veh = np.asarray(p.infiltration.vehicle_detect)[vehicle]
+    t_exp = np.asarray(p.infiltration.vehicle_exposure)[vehicle]
+    return eta * isr * visibility * cn * m_veh * np.sqrt(group) * t_exp * km
 
 
 def preview(m: WargameModel, order: Infiltrate) -> dict:
@@ -116,17 +140,22 @@ def preview(m: WargameModel, order: Infiltrate) -> dict:
 
 
 def committed(m: WargameModel, order: Infiltrate) -> float:
-    unit = m.units[order.unit]
-    cap = unit.personnel * m.p.infiltration.max_commit_share
-    want = order.personnel if order.personnel is not None else unit.personnel * m.p.ai.ru.commit_share
+    return _committed(m.units[order.unit], order, m.p)
+
+
+def _committed(unit: Unit, order: Infiltrate, p) -> float:
+    """`committed`, for a caller that has the unit at hand."""
+    cap = unit.personnel * p.infiltration.max_commit_share
+    want = order.personnel if order.personnel is not None else unit.personnel * p.ai.ru.commit_share
     return float(max(0.0, min(want, cap)))
 
 
 def left_to_send(m: WargameModel, unit) -> tuple[float, float]:
     """(personnel already sent by the unit's infiltration orders this turn, personnel it may still send)."""
-    sent = sum(committed(m, o) for o in m.pending_for(unit.side, unit.uid)
+    p = m.p
+    sent = sum(_committed(unit, o, p) for o in m.pending_for(unit.side, unit.uid)
                if isinstance(o, Infiltrate) and o.unit == unit.uid)
-    return sent, unit.personnel * m.p.infiltration.max_commit_share - sent
+    return sent, unit.personnel * p.infiltration.max_commit_share - sent
 
 
 def _night(m: WargameModel) -> float:
@@ -139,12 +168,12 @@ class _Batch:
 
     order: Infiltrate
     unit: Unit
-    defender: str
     n: int  # people committed
     g: int  # people per group
     vehicle: str
-    pdet: float  # chance that one group is detected
     groups: int
+    cn: float  # concealment of the target
+    pdet: float = 0.0  # chance that one group is detected
     detected: int = 0  # people in detected groups
 
 
@@ -155,7 +184,6 @@ def cross(m: WargameModel) -> None:
     if not flows:
         return
     vis = m.weather["visibility"] * _night(m)
-    hex_km = m.map.spec.hex_km
     cn_by_side = {}
     batches = []
     frozen = frozen_mask(m)
@@ -169,67 +197,82 @@ def cross(m: WargameModel) -> None:
                    unit=unit.name, target=m.hex_label(order.target))
             continue
         defender = other(unit.side)
-        if defender not in cn_by_side:
+        if defender not in cn_by_side:  # the garrisons as they are now: the first side's groups have left already
             cn_by_side[defender] = concealment_by_hex(m, defender, [o.target for o in flows])
-        n = round(committed(m, order))
+        n = round(_committed(unit, order, p))
         if n < 1:
             continue
         g = order.group_size or p.infiltration.group_size
         vehicle = order.vehicle or ("none" if unit.utype.vehicle == "apc" else unit.utype.vehicle)
-        d = 1 if defender == "ua" else 0
-        km = max(1, m.map.distance(unit.hex, order.target)) * hex_km
-        pdet = detection_probability(p.infiltration.eta, float(m.isr[d, order.target]), vis,
-                                     cn_by_side[defender][order.target], vehicle, g, km, p)
         unit.status.personnel -= n  # they leave the unit: now in the field
-        batches.append(_Batch(order, unit, defender, n, g, vehicle, pdet, math.ceil(n / g)))
+        batches.append(_Batch(order, unit, n, g, vehicle, math.ceil(n / g), cn_by_side[defender][order.target]))
     if not batches:
         return
+    # detection chances for all batches at once (nothing they depend on changed in the loop)
+    targets = np.array([b.order.target for b in batches])
+    origins = np.array([b.unit.hex for b in batches])
+    defenders = np.array([1 if b.unit.side == "ru" else 0 for b in batches])
+    hm = m.map
+    steps = hexgrid.distance_arrays(hm.q[origins], hm.r[origins], hm.q[targets], hm.r[targets])
+    exponent = _detection_exponent(p.infiltration.eta, m.isr[defenders, targets], vis, np.array([b.cn for b in batches]),
+                                   np.array([_VEHICLE_INDEX[b.vehicle] for b in batches]),
+                                   np.array([b.g for b in batches]), np.maximum(1, steps) * hm.spec.hex_km, p)
+    for b, x in zip(batches, exponent.tolist(), strict=True):
+        b.pdet = 1.0 - math.exp(-x)  # math's exp, as one group at a time: numpy's may differ in the last bit
     # one call draws for every batch in turn, exactly as one call per batch would
     det_groups = m.rng.binomial([b.groups for b in batches], [b.pdet for b in batches]).tolist()
     for b, det in zip(batches, det_groups, strict=True):
         b.detected = min(b.n, det * b.g)
     # strikes: each defending side's pool serves all detected groups at once, vehicles before men on foot
     for defender in ("ru", "ua"):
-        mine = [b for b in batches if b.defender == defender]
+        mine = [b for b in batches if b.unit.side != defender]
         if mine:
-            _strike(m, mine, vis)
+            _strike(m, defender, mine, vis)
 
 
-def _strike(m: WargameModel, batches: list[_Batch], vis: float) -> None:
+_VEHICLE_INDEX = {v: i for i, v in enumerate(VEHICLES)}
+
+
+def _strike(m: WargameModel, defender: str, batches: list[_Batch], vis: float) -> None:
     """One defender's strike pool kills detected infiltrators (mounted groups first); the rest join the presence."""
-    pool = m.strike_pools[batches[0].defender]
-    share = [0.0] * len(batches)
-    for mounted in (True, False):
-        tier = [i for i, b in enumerate(batches) if (b.vehicle != "none") == mounted]
-        if not tier:
+    pool = m.strike_pools[defender]
+    targets = [b.order.target for b in batches]
+    target_array = np.array(targets)
+    wanted = np.array([b.detected for b in batches], dtype=float)
+    mounted = np.array([b.vehicle != "none" for b in batches])
+    share = np.zeros(len(batches))
+    for tier in (mounted, ~mounted):
+        if not tier.any():
             continue
-        hexes = np.array([batches[i].order.target for i in tier])
-        wanted = np.array([batches[i].detected for i in tier], dtype=float)
-        target = np.bincount(hexes, weights=wanted, minlength=m.map.n)  # added in order, as np.add.at would
+        hexes, tier_wanted = target_array[tier], wanted[tier]
+        target = np.bincount(hexes, weights=tier_wanted, minlength=m.map.n)  # added in order, as np.add.at would
         kills = pool.allocate(target)
         shared = target[hexes]
-        tier_share = np.where(shared > 0, kills[hexes] * wanted / np.where(shared > 0, shared, 1.0), 0.0)
-        for i, value in zip(tier, tier_share.tolist(), strict=True):
-            share[i] = value
+        share[tier] = np.where(shared > 0, kills[hexes] * tier_wanted / np.where(shared > 0, shared, 1.0), 0.0)
+    share = share.tolist()
     # one call draws for every detected batch in turn; a batch with nobody detected draws nothing either way
     kill_p = [min(1.0, expected / b.detected) if b.detected else 0.0 for b, expected in zip(batches, share, strict=True)]
     killed_all = m.rng.binomial([b.detected for b in batches], kill_p).tolist()
-    for b, expected, killed in zip(batches, share, killed_all, strict=True):
-        order, unit, n, g, vehicle, detected = b.order, b.unit, b.n, b.g, b.vehicle, b.detected
+    side = other(defender)
+    a = 0 if side == "ru" else 1
+    seen = m.isr[1 - a, target_array].tolist()
+    hidden = dict(zip(targets, m.presence[a, target_array].tolist(), strict=True))  # each target's, as it grows
+    for b, expected, killed, isr in zip(batches, share, killed_all, seen, strict=True):
+        unit, n, target, detected = b.unit, b.n, b.order.target, b.detected
         survivors = n - killed
-        a = 0 if unit.side == "ru" else 1
-        m.record_loss(unit.side, "drones", killed)
+        m.record_loss(side, "drones", killed)
         unit.status.losses["drones"] = unit.status.losses.get("drones", 0.0) + killed
-        m.presence[a, order.target] += survivors
-        m.emit("infiltration", "infiltration", unit.side, order.target,
+        hidden[target] += survivors
+        m.emit("infiltration", "infiltration", side, target,
                "Infiltration into {target} by {unit}: {n} committed in {groups} groups of {g}{veh}, {det} "
                "detected (chance {pdet:.0%} per group: coverage {isr:.2f}, visibility {vis:.2f}), {killed} killed "
                "by drones and fires ({cap}), {surv} got through; hidden presence there now {pres:.0f}.",
-               target=m.hex_label(order.target), unit=unit.name, n=n, groups=b.groups, g=g,
-               veh="" if vehicle == "none" else f" on {vehicle}s", det=detected, pdet=b.pdet,
-               isr=float(m.isr[1 - a, order.target]), vis=vis, killed=killed,
+               target=m.hex_label(target), unit=unit.name, n=n, groups=b.groups, g=b.g,
+               veh="" if b.vehicle == "none" else f" on {b.vehicle}s", det=detected, pdet=b.pdet,
+               isr=isr, vis=vis, killed=killed,
                cap="strike capacity ran out" if expected < detected - 0.5 else "capacity sufficed",
-               surv=survivors, pres=m.presence[a, order.target])
+               surv=survivors, pres=np.float64(hidden[target]))
+    m.presence[a, list(hidden)] = list(hidden.values())
 
 
 def clear(m: WargameModel) -> None:
@@ -244,8 +287,9 @@ def clear(m: WargameModel) -> None:
         hexes = np.flatnonzero((pres > 0.5) & (m.own_share(side) < p.control.contested_high))
         if hexes.size == 0:
             continue
-        cn = concealment(m, defender, hexes)
-        garrison = (m.manoeuvre_personnel(defender)[hexes] + m.presence[d, hexes]) * m.gap[d, hexes]
+        personnel = m.manoeuvre_personnel(defender)
+        cn = _concealment_at(m, defender, hexes, personnel)
+        garrison = (personnel[hexes] + m.presence[d, hexes]) * m.gap[d, hexes]
         rate = p.infiltration.clear_eta * m.isr[d, hexes] * m.weather["visibility"] * cn \
             + p.infiltration.clear_zeta * garrison / m.map.area_km2
         p_find = 1.0 - np.exp(-rate * days)
@@ -270,15 +314,21 @@ def clear(m: WargameModel) -> None:
         m.record_loss(side, "drones", float(by_drones.sum()))
         m.record_loss(side, "clearance", float((killed - by_drones).sum()))
         m.record_loss(side, "attrition", float(starve.sum()))
-        for i in np.flatnonzero(killed >= 1):
-            h = int(hexes[i])
+        hit = np.flatnonzero(killed >= 1)
+        if hit.size == 0:
+            continue
+        at = hexes[hit]
+        left = m.presence[a, at]
+        before = left + killed[hit] + starve[hit]
+        for h, n_found, n_before, isr, c, gar, n_killed, drones, n_left in zip(
+                at.tolist(), found[hit].tolist(), before.tolist(), m.isr[d, at].tolist(), cn[hit].tolist(),
+                garrison[hit].tolist(), killed[hit].tolist(), by_drones[hit].tolist(), left.tolist(), strict=True):
             m.emit("clearance", "clearance", defender, h,
                    "Clearing {place}: {found} of {pres:.0f} hidden infiltrators found (ISR {isr:.2f}, "
                    "concealment {cn:.2f}, garrison {gar:.0f}), {killed} killed ({drones:.0f} by drones); "
                    "{left:.0f} remain.",
-                   place=m.hex_label(h), found=int(found[i]), pres=pres[h] + killed[i] + starve[i],
-                   isr=float(m.isr[d, h]), cn=float(cn[i]), gar=float(garrison[i]), killed=int(killed[i]),
-                   drones=float(by_drones[i]), left=m.presence[a, h])
+                   place=m.hex_label(h), found=n_found, pres=np.float64(n_before), isr=isr, cn=c, gar=gar,
+                   killed=int(n_killed), drones=drones, left=np.float64(n_left))
 
 
 def hunt_radius(m: WargameModel) -> int:
@@ -326,8 +376,6 @@ def absorb(m: WargameModel) -> None:
     within the few hexes, then under-strength units farther off, to which the men are sent back. Only what no unit
     has room for stays with the nearest, so detachments at the tip of an advance do not swell without bound.
     """
-    from sim.rules.cohesion import full_strength
-
     hi = m.p.control.contested_high
     for side in ("ru", "ua"):
         s = 0 if side == "ru" else 1
@@ -337,17 +385,18 @@ def absorb(m: WargameModel) -> None:
         hexes = np.flatnonzero((m.presence[s] > 0) & (m.own_share(side) >= hi))
         if hexes.size == 0:
             continue
-        uq = np.array([m.map.q[u.hex] for u in units])
-        ur = np.array([m.map.r[u.hex] for u in units])
+        at = np.array([u.hex for u in units])
+        hm = m.map
+        steps = hexgrid.distance_arrays(hm.q[at], hm.r[at], hm.q[hexes, None], hm.r[hexes, None])  # hex x unit
+        by_distance = np.argsort(steps, axis=1, kind="stable")
         full = np.array([full_strength(m, u) for u in units])
-        for h in hexes:
-            d = (np.abs(uq - m.map.q[h]) + np.abs(ur - m.map.r[h]) + np.abs(uq + ur - m.map.q[h] - m.map.r[h])) // 2
-            nearest = int(np.argmin(d))
-            if d[nearest] > 3:
+        for h, row, order in zip(hexes.tolist(), steps, by_distance.tolist(), strict=True):
+            nearest = order[0]  # the first unit at the least distance, as argmin gives
+            if row[nearest] > 3:
                 continue
             left = float(m.presence[s, h])
             m.presence[s, h] = 0.0
-            for i in np.argsort(d, kind="stable"):
+            for i in order:
                 room = full[i] - units[i].personnel
                 if room > 0:
                     take = min(room, left)

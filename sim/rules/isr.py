@@ -33,7 +33,7 @@ class StrikePool:
         cold = p.weather.cold_sortie_factor if w.get("cold") else 1.0
         years = (m.date - m.scenario.calendar.start).days / 365.25
         growth = (1.0 + getattr(p.isr, f"sortie_growth_{side}")) ** years  # production ramps up through the war
-        caps, reach = [], []
+        caps = []
         for u in self.units:
             ut = u.utype
             cap = 0.0
@@ -44,9 +44,8 @@ class StrikePool:
             if ut.fires_per_day > 0:
                 cap += ut.fires_per_day * days * p.fires.extra.p_hit
             caps.append(cap * min(1.0, u.personnel / max(ut.personnel, 1)))
-            reach.append(within(m.map, u.hex, max(ut.range_km, m.map.spec.hex_km)))
         self.capacity = np.array(caps, dtype=float)
-        self.reach = np.array(reach, dtype=bool).reshape(len(self.units), m.map.n)
+        self.reach = _reach_rows(m, side, self.units)
 
     def allocate(self, detected: np.ndarray) -> np.ndarray:
         """Spend capacity on ``detected`` targets per hex; return the expected kills per hex.
@@ -66,6 +65,19 @@ class StrikePool:
         use = min(self.capacity[unit_index], targets)
         self.capacity[unit_index] -= use
         return use
+
+
+def _reach_rows(m: WargameModel, side: str, units: list) -> np.ndarray:
+    """The `within` mask of each striker, one row per unit: kept per side while no striker moves or changes (most
+    turns), so it is shared by successive pools and must not be written to."""
+    hm = m.map
+    key = (hm, tuple((u.hex, max(u.utype.range_km, hm.spec.hex_km)) for u in units))
+    cache = m.__dict__.setdefault("_strike_reach", {})
+    hit = cache.get(side)
+    if hit is None or hit[0] != key:
+        rows = [within(hm, h, km) for h, km in key[1]]
+        hit = cache[side] = (key, np.array(rows, dtype=bool).reshape(len(units), hm.n))
+    return hit[1]
 
 
 @njit(cache=True)

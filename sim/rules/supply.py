@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from sim.rules.graph import component_labels, link_graph, links
+from sim.rules.graph import link_graph, links
 from sim.rules.kernels import corridor_cut, nearest_cost
 from sim.units import SIDES, other
 
@@ -178,7 +178,8 @@ def resolve(m: WargameModel) -> None:
             # each cluster of threatened hexes has its own corridor: a pocket closing at one end of the front
             # says nothing about a garrison squeezed at the other
             region = np.unique(np.array([u.hex for u in threatened], dtype=np.int64))
-            cluster = dict(zip(region.tolist(), component_labels(m.map, region).tolist(), strict=True))
+            # labels numbered in the order of each cluster's lowest hex, as `graph.component_labels` numbers them
+            cluster = dict(zip(region.tolist(), _label_components(m.map.nbr, region).tolist(), strict=True))
             ground = _corridor_ground(m, side, ratio)
             for label in sorted(set(cluster.values())):
                 hexes = np.array([h for h in region.tolist() if cluster[h] == label], dtype=np.int64)
