@@ -11,11 +11,12 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from sim import hexgrid
-from sim.ai.ukrainian import _within_steps
+from sim.ai.ukrainian import _most_within_steps, _within_steps
 from sim.rules import movement
-from sim.rules.graph import neighbour_total
+from sim.rules.graph import component_labels, hex_steps_to, neighbour_any, neighbour_total
 from sim.rules.isr import _numpy_sum, _spread
 from sim.rules.kernels import corridor_cut, nearest_cost, reach_rows, search_queue
+from sim.rules.supply import _label_components
 
 
 @st.composite
@@ -206,3 +207,56 @@ def test_neighbour_total_and_coverage_equal_numpys_on_the_real_map():
         want = hexgrid.distance_arrays(hm.q[froms][:, None], hm.r[froms][:, None], hm.q[tos][None, :],
                                        hm.r[tos][None, :]) <= steps
         assert np.array_equal(_within_steps(hm.q, hm.r, froms, tos, steps), want)
+
+
+def _real_map():
+    from sim.model import WargameModel
+
+    return WargameModel("pokrovsk-axis-2024", seed=0).map
+
+
+def test_hex_steps_and_neighbour_masks_equal_a_plain_search_on_the_real_map():
+    hm = _real_map()
+    graph = nx.Graph((h, int(g)) for h in range(hm.n) for g in hm.nbr[h] if g >= 0)
+    rng = np.random.default_rng(5)
+    for share in (0.0005, 0.01, 0.2):
+        mask = rng.random(hm.n) < share
+        mask[rng.integers(hm.n)] = True
+        want = nx.multi_source_dijkstra_path_length(graph, set(np.flatnonzero(mask).tolist()))
+        assert hex_steps_to(hm, mask).tolist() == [want[h] for h in range(hm.n)]
+        assert np.array_equal(neighbour_any(hm, mask), np.append(mask, False)[hm.nbr].any(axis=1))
+    assert (hex_steps_to(hm, np.zeros(hm.n, dtype=bool), none=77) == 77).all()
+
+
+def test_pocket_labels_group_and_order_components_as_scipys_label_does():
+    """Supply's compiled labelling numbers components as a labelling of the whole map would; its clusters and
+    their order (by lowest hex) are those of `graph.component_labels`, which numbers them 1, 2, ..."""
+    hm = _real_map()
+    rng = np.random.default_rng(6)
+    for size in (1, 5, 40, 400):
+        centre = rng.integers(hm.n)
+        near = np.flatnonzero(hm.distances_from(centre) <= 12)
+        hexes = np.sort(rng.choice(near, min(size, near.size), replace=False))
+        ours = np.unique(_label_components(hm.nbr, hexes), return_inverse=True)[1]
+        assert np.array_equal(ours + 1, component_labels(hm, hexes))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from([0.5, 1.0, 2.0])), min_size=1, max_size=30),
+       st.randoms(use_true_random=False))
+def test_first_by_is_the_first_of_a_lexsort(pairs, rnd):
+    ids = np.array(rnd.sample(range(1000), len(pairs)), dtype=np.int64)  # unique, as hex ids are
+    rank, cost = (np.array(column) for column in zip(*pairs, strict=True))
+    assert movement.first_by(rank, cost, ids) == np.lexsort((ids, cost, rank))[0]
+
+
+def test_drone_post_bound_is_never_below_the_best_post():
+    """The Ukrainian AI skips a drone unit's reach search when this bound says no post can beat where it is, so
+    the bound, allowing for its rounding, must be at least the best post's exact value."""
+    hm = _real_map()
+    rng = np.random.default_rng(7)
+    for steps in (1.0, 2.5, 6.0):
+        posts, targets = rng.choice(hm.n, 60, replace=False), rng.choice(hm.n, 400, replace=False)
+        weights = rng.random(400) * rng.choice([1.0, 1e-3, 1e3], 400)
+        exact = (_within_steps(hm.q, hm.r, posts, targets, steps) @ weights).max()
+        assert _most_within_steps(hm.q, hm.r, posts, targets, weights, steps) * (1 + 1e-9) >= exact
