@@ -192,7 +192,7 @@ def resolve(m: WargameModel) -> None:
             lodged = 0.0
             for u in attackers:
                 move = u.personnel * p.assault.extra.lodgement
-                u.status.personnel -= move
+                u.status.personnel -= float(move)
                 lodged += move
             m.presence[a, order.target] += lodged
         m.emit("assault", "assault", side, order.target,

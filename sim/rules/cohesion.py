@@ -49,7 +49,7 @@ def resolve(m: WargameModel) -> None:
         if m.isr[1 if ru else 0, u.hex] > exposed_isr:
             drop += exposed_drop
         tolerance = u.utype.loss_tolerance if ru else 0.0
-        st.cohesion = min(100.0, max(0.0, st.cohesion - drop * (1.0 - tolerance) + gain))
+        st.cohesion = float(min(100.0, max(0.0, st.cohesion - drop * (1.0 - tolerance) + gain)))
         manoeuvre = u.utype.role == "manoeuvre"
         if not ru and manoeuvre:
             desert = st.personnel * p.desertion * weeks * (1.0 - st.cohesion / 100.0)
@@ -142,7 +142,7 @@ def _replace(m: WargameModel, side: str, amount: float) -> None:
     # by uid, the order the shares are summed in; a unit with no deficit would get a share of 0
     for short, u in sorted(((d, u) for d, u in zip(deficit, units, strict=True) if d > 0), key=lambda du: du[1].uid):
         share = min(short, amount * short / total)
-        u.status.personnel += share
+        u.status.personnel += float(share)
         given += share
     m.books_in[side] += given
     m.emit("reinforcement", "replacements", side, None, "{who} replacements: {n:.0f} personnel join {k} units.",

@@ -204,7 +204,7 @@ def cross(m: WargameModel) -> None:
             continue
         g = order.group_size or p.infiltration.group_size
         vehicle = order.vehicle or ("none" if unit.utype.vehicle == "apc" else unit.utype.vehicle)
-        unit.status.personnel -= n  # they leave the unit: now in the field
+        unit.status.personnel -= float(n)  # they leave the unit: now in the field
         batches.append(_Batch(order, unit, n, g, vehicle, math.ceil(n / g), cn_by_side[defender][order.target]))
     if not batches:
         return
@@ -400,9 +400,9 @@ def absorb(m: WargameModel) -> None:
                 room = full[i] - units[i].personnel
                 if room > 0:
                     take = min(room, left)
-                    units[i].status.personnel += take
+                    units[i].status.personnel += float(take)
                     left -= take
                     if left <= 0:
                         break
             if left > 0:
-                units[nearest].status.personnel += left
+                units[nearest].status.personnel += float(left)
