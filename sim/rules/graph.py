@@ -14,6 +14,8 @@ from numba import njit
 from scipy.ndimage import label
 from scipy.sparse import csr_matrix
 
+from sim.rules.kernels import hex_steps
+
 
 @dataclass(frozen=True)
 class Links:
@@ -95,32 +97,7 @@ def hex_steps_to(hexmap, mask: np.ndarray, none: int = 10_000) -> np.ndarray:
     is an integer, so any search that finds the shortest one gives the same answer (it replaced a chamfer
     distance transform on the map laid out in axial coordinates, which cost several times more).
     """
-    return _hex_steps(_padded_neighbours(hexmap), np.asarray(mask, dtype=np.bool_), none)
-
-
-@njit(cache=True)
-def _hex_steps(padded_nbr: np.ndarray, mask: np.ndarray, none: int) -> np.ndarray:
-    """`hex_steps_to` on the padded neighbour table (n for off the map)."""
-    n = padded_nbr.shape[0]
-    steps = np.full(n, none, np.int64)
-    queue = np.empty(n, np.int64)
-    tail = 0
-    for h in range(n):
-        if mask[h]:
-            steps[h] = 0
-            queue[tail] = h
-            tail += 1
-    head = 0
-    while head < tail:
-        h = queue[head]
-        head += 1
-        for j in range(6):
-            g = padded_nbr[h, j]
-            if g < n and steps[g] == none:
-                steps[g] = steps[h] + 1
-                queue[tail] = g
-                tail += 1
-    return steps
+    return hex_steps(hexmap.nbr, np.flatnonzero(mask), np.ones(hexmap.n, dtype=np.bool_), none - 1)[0]
 
 
 def component_labels(hexmap, hexes: np.ndarray) -> np.ndarray:

@@ -17,20 +17,14 @@ from numba import njit
 
 
 @njit(cache=True)
-def corridor_cut(nbr: np.ndarray, ok: np.ndarray, region: np.ndarray, well_fed: np.ndarray,
-                 is_source: np.ndarray, radius: int, big: int) -> int:
-    """Fewest open hexes whose loss cuts ``region`` off from the ground within ``radius`` hex steps that is well
-    fed (or a supply source); ``big`` if no set of such hexes would, 0 if there is no such ground.
-
-    A maximum flow with unit capacity on every open hex outside the region (Menger: the most hex-disjoint paths
-    equal the fewest hexes that cut them), found by breadth-first augmenting paths on the hexes split into an
-    entry and an exit node. Only hexes within ``radius`` steps of the region, through open ground, take part.
-    """
-    n = nbr.shape[0]
-    dist = np.full(n, radius + 1, np.int64)
-    queue = np.empty(n, np.int64)
+def hex_steps(nbr: np.ndarray, sources: np.ndarray, ok: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Hex steps from the nearest of ``sources`` (a breadth-first search over the neighbour table ``nbr``, -1 off
+    the map), entering and leaving only ``ok`` hexes (a source may be any hex), up to ``radius`` steps; radius + 1
+    where it does not reach. Also the hexes reached, in the order found, and how many."""
+    dist = np.full(nbr.shape[0], radius + 1, np.int64)
+    queue = np.empty(nbr.shape[0], np.int64)
     tail = 0
-    for h in region:
+    for h in sources:
         if dist[h] != 0:
             dist[h] = 0
             queue[tail] = h
@@ -47,6 +41,21 @@ def corridor_cut(nbr: np.ndarray, ok: np.ndarray, region: np.ndarray, well_fed: 
                 dist[g] = dist[h] + 1
                 queue[tail] = g
                 tail += 1
+    return dist, queue, tail
+
+
+@njit(cache=True)
+def corridor_cut(nbr: np.ndarray, ok: np.ndarray, region: np.ndarray, well_fed: np.ndarray,
+                 is_source: np.ndarray, radius: int, big: int) -> int:
+    """Fewest open hexes whose loss cuts ``region`` off from the ground within ``radius`` hex steps that is well
+    fed (or a supply source); ``big`` if no set of such hexes would, 0 if there is no such ground.
+
+    A maximum flow with unit capacity on every open hex outside the region (Menger: the most hex-disjoint paths
+    equal the fewest hexes that cut them), found by breadth-first augmenting paths on the hexes split into an
+    entry and an exit node. Only hexes within ``radius`` steps of the region, through open ground, take part.
+    """
+    n = nbr.shape[0]
+    dist, queue, tail = hex_steps(nbr, region, ok, radius)
 
     # the local graph: hex i of the local list has entry node i and exit node i + k; source 2k, sink 2k + 1
     index = np.full(n, -1, np.int64)
