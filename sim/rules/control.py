@@ -149,9 +149,9 @@ def _log_changes(m, hexes, c0, c1, s_ru, s_ua, flipped) -> None:
     p = m.p
     hi, lo = p.control.contested_high, 1.0 - p.control.contested_high
     changed = np.flatnonzero(np.abs(c1 - c0) >= p.control.min_event_change)
-    # the changed entries sliced once, not indexed one field at a time; the events keep numpy's scalars as before
-    for h, was, now, ru, ua, flip in zip(hexes[changed].tolist(), c0[changed], c1[changed], s_ru[changed],
-                                         s_ua[changed], flipped[changed].tolist(), strict=True):
+    # the changed entries sliced once, as Python numbers, not indexed one field at a time
+    for h, was, now, ru, ua, flip in zip(*(a[changed].tolist() for a in (hexes, c0, c1, s_ru, s_ua, flipped)),
+                                         strict=True):
         before, after = _state(was, lo, hi), _state(now, lo, hi)
         to_ru = now > was
         kind = "flip" if flip or before != after else "control"

@@ -271,7 +271,7 @@ def _strike(m: WargameModel, defender: str, batches: list[_Batch], vis: float) -
                veh="" if b.vehicle == "none" else f" on {b.vehicle}s", det=detected, pdet=b.pdet,
                isr=isr, vis=vis, killed=killed,
                cap="strike capacity ran out" if expected < detected - 0.5 else "capacity sufficed",
-               surv=survivors, pres=np.float64(hidden[target]))
+               surv=survivors, pres=hidden[target])
     m.presence[a, list(hidden)] = list(hidden.values())
 
 
@@ -327,8 +327,8 @@ def clear(m: WargameModel) -> None:
                    "Clearing {place}: {found} of {pres:.0f} hidden infiltrators found (ISR {isr:.2f}, "
                    "concealment {cn:.2f}, garrison {gar:.0f}), {killed} killed ({drones:.0f} by drones); "
                    "{left:.0f} remain.",
-                   place=m.hex_label(h), found=n_found, pres=np.float64(n_before), isr=isr, cn=c, gar=gar,
-                   killed=int(n_killed), drones=drones, left=np.float64(n_left))
+                   place=m.hex_label(h), found=n_found, pres=n_before, isr=isr, cn=c, gar=gar,
+                   killed=int(n_killed), drones=drones, left=n_left)
 
 
 def hunt_radius(m: WargameModel) -> int:
