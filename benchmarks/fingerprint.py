@@ -34,7 +34,8 @@ def fingerprint(scenario: str, seed: int, turns: int) -> tuple[str, int]:
         for order in (o for side in ("ru", "ua") for o in m.pending[side]):
             digest.update(repr({k: _plain(v) for k, v in order.to_dict().items()}).encode())
         for e in m.end_turn():
-            digest.update(f"{e.kind}|{e.side}|{e.hex}|{e.template}|{sorted((k, _plain(v)) for k, v in e.data.items())!r}".encode())
+            data = sorted((k, _plain(v)) for k, v in e.data.items())
+            digest.update(f"{e.kind}|{e.side}|{e.hex}|{e.template}|{data!r}".encode())
         digest.update(repr(sorted((k, _plain(v)) for k, v in m.metrics[-1].items())).encode())
         digest.update(m.control.tobytes())
     return digest.hexdigest()[:16], m.turn

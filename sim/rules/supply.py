@@ -178,7 +178,7 @@ def resolve(m: WargameModel) -> None:
             # each cluster of threatened hexes has its own corridor: a pocket closing at one end of the front
             # says nothing about a garrison squeezed at the other
             region = np.unique(np.array([u.hex for u in threatened], dtype=np.int64))
-            # labels numbered in the order of each cluster's lowest hex, as `graph.component_labels` numbers them
+            # clusters taken in the order of their lowest hex, as `graph.component_labels` orders them
             cluster = dict(zip(region.tolist(), _label_components(m.map.nbr, region).tolist(), strict=True))
             ground = _corridor_ground(m, side, ratio)
             for label in sorted(set(cluster.values())):
