@@ -25,7 +25,7 @@ from sim.geo.hexmap import NAMED_MAPS, HexMap, MapSpec, load_map
 from sim.orders import IllegalOrder, Order
 from sim.params import as_namespace, resolve
 from sim.scenario import Scenario, find_scenario, parse_scenario
-from sim.units import SIDES, Unit
+from sim.units import SIDES, Unit, living_version, state_version
 
 SIDE_INDEX = {"ru": 0, "ua": 1}
 
@@ -137,6 +137,7 @@ class WargameModel(mesa.Model):
         self.units: dict[str, Unit] = {}
         self.pending: dict[str, list[Order]] = {s: [] for s in SIDES}
         self._busy: set[str] = set()
+        self._pending_index: dict[str, tuple] = {}  # see _orders_by_unit
         self.order_log: list[list[Order]] = []  # orders given in each resolved turn, for saves and replays
         self.events: list[Event] = []  # this turn's events
         self.history: list[list[Event]] = []
@@ -168,7 +169,25 @@ class WargameModel(mesa.Model):
 
     def side_units(self, side: str, role: str | None = None) -> list[Unit]:
         """The side's living units (of one role if given), in the order they joined the game."""
-        return [u for u in self._roster(side, role) if u.status.personnel >= 1.0]  # u.alive, asked ~70 times a turn
+        return list(self._living(side, role))  # a copy: the kept list stays the model's own
+
+    def _living(self, side: str, role: str | None) -> list[Unit]:
+        """`side_units`, kept until a unit is made, dies or comes back (asked ~70 times a turn)."""
+        cache = self._kept("_living_units", living_version())
+        living = cache.get((side, role))
+        if living is None:
+            living = cache[side, role] = [u for u in self._roster(side, role) if u.status.personnel >= 1.0]
+        return living
+
+    def _kept(self, name: str, version: int) -> dict:
+        """The dict kept under ``name`` for answers about the units, emptied when ``version`` (see
+        `sim.units.state_version`) moves on or a unit joins."""
+        key = (version, len(self.units))
+        cache = self.__dict__.get(name)
+        if cache is None or cache[0] != key or cache[1] is not self.units:
+            cache = (key, self.units, {})
+            setattr(self, name, cache)
+        return cache[2]
 
     def _roster(self, side: str, role: str | None) -> list[Unit]:
         """Every unit of a side and role, dead or alive: rules and AI ask for these lists dozens of times a turn.
@@ -200,16 +219,27 @@ class WargameModel(mesa.Model):
         return c if side == "ru" else 1.0 - c
 
     def manoeuvre_personnel(self, side: str) -> np.ndarray:
-        """Personnel of the side's manoeuvre units per hex (reserves count half)."""
-        units = self.side_units(side, "manoeuvre")
-        if not units:
-            return np.zeros(self.map.n)
-        hexes = np.fromiter((u.hex for u in units), dtype=np.int64, count=len(units))
-        weight = np.fromiter(map(_holding_weight, units), dtype=float, count=len(units))
-        return np.bincount(hexes, weights=weight, minlength=self.map.n)
+        """Personnel of the side's manoeuvre units per hex (reserves count half); read-only, kept until a unit
+        changes."""
+        cache = self._kept("_manoeuvre_personnel", state_version())
+        personnel = cache.get(side)
+        if personnel is None:
+            units = self._living(side, "manoeuvre")
+            if not units:
+                personnel = np.zeros(self.map.n)
+            else:
+                hexes = np.fromiter((u.hex for u in units), dtype=np.int64, count=len(units))
+                weight = np.fromiter(map(_holding_weight, units), dtype=float, count=len(units))
+                personnel = np.bincount(hexes, weights=weight, minlength=self.map.n)
+            personnel.flags.writeable = False
+            cache[side] = personnel
+        return personnel
 
     def manoeuvre_personnel_at(self, side: str, hid: int) -> float:
         """``manoeuvre_personnel(side)[hid]`` without the whole map: added in the same order, so bit for bit equal."""
+        kept = self._kept("_manoeuvre_personnel", state_version()).get(side)
+        if kept is not None:
+            return float(kept[hid])
         total = 0.0
         for u in self._roster(side, "manoeuvre"):  # side_units, without building the list for one hex
             if u.hex == hid and u.status.personnel >= 1.0:
@@ -261,8 +291,14 @@ class WargameModel(mesa.Model):
             raise IllegalOrder("the game is over")
         _legality().check(self, order)
         side = self.units[order.unit].side
-        self.pending[side].append(order)
-        self._busy.update(order.busy)
+        by_unit = self._orders_by_unit(side)
+        orders = self.pending[side]
+        orders.append(order)
+        busy = order.busy
+        for uid in busy:
+            by_unit.setdefault(uid, []).append(order)
+        self._pending_index[side] = (orders, len(orders), order, by_unit)  # still in step with the list
+        self._busy.update(busy)
         return order
 
     def try_issue(self, order: Order) -> str | None:
@@ -278,30 +314,32 @@ class WargameModel(mesa.Model):
         if not self.pending[side]:
             return None
         order = self.pending[side].pop()
-        self.__dict__.get("_pending_index", {}).pop(side, None)
         still = {uid for o in self.pending[side] for uid in o.busy}  # a unit may have sent groups to several hexes
         self._busy.difference_update(set(order.busy) - still)
         return order
 
     def pending_for(self, side: str, uid: str) -> list[Order]:
-        """The side's orders this turn that take up unit ``uid``, in the order given.
+        """The side's orders this turn that take up unit ``uid``, in the order given."""
+        mine = self._orders_by_unit(side).get(uid)
+        return list(mine) if mine else []  # a copy: the index stays the model's own
 
-        Order checks ask this for every order the AI gives, so scanning the whole list each time grows with the
-        square of the orders; an index by unit is kept instead. It is extended as orders are appended and built
-        afresh after an undo, or if the list was replaced or its last order is not the one last seen.
+    def _orders_by_unit(self, side: str) -> dict[str, list[Order]]:
+        """The side's orders this turn by the units they take up: order checks ask for a unit's orders for every
+        order the AI gives, so scanning the whole list each time would grow with the square of the orders.
+
+        `issue` keeps the index in step; it is built afresh if the list was replaced, or changed in length or in
+        its last order since (an undo, an order appended or replaced by hand).
         """
         orders = self.pending[side]
-        index = self.__dict__.setdefault("_pending_index", {})
-        hit = index.get(side)
-        if hit is None or hit[0] is not orders or len(orders) < len(hit[1]) or \
-                (hit[1] and orders[len(hit[1]) - 1] is not hit[1][-1]):
-            hit = index[side] = (orders, [], {})
-        seen, by_unit = hit[1], hit[2]
-        for order in orders[len(seen):]:
-            seen.append(order)
-            for busy in order.busy:
-                by_unit.setdefault(busy, []).append(order)
-        return list(by_unit.get(uid, ()))  # a copy: the index stays the model's own
+        kept = self._pending_index.get(side)
+        if kept is None or kept[0] is not orders or kept[1] != len(orders) or \
+                (orders and orders[-1] is not kept[2]):
+            by_unit: dict[str, list[Order]] = {}
+            for order in orders:
+                for uid in order.busy:
+                    by_unit.setdefault(uid, []).append(order)
+            kept = self._pending_index[side] = (orders, len(orders), orders[-1] if orders else None, by_unit)
+        return kept[3]
 
     def ordered_units(self, side: str | None = None) -> set[str]:
         """Units that already have an order this turn (of one side, or of both)."""

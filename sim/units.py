@@ -97,6 +97,59 @@ class UnitStatus:
     losses: dict[str, float] = field(default_factory=dict)
 
 
+_state_version = 0  # bumped by every write of a unit's personnel, reserve state or hex
+_living_version = 0  # bumped when a unit is made, dies or comes back to life
+
+
+def state_version() -> int:
+    """A number that changes whenever any unit's personnel, reserve state or hex is written (or a unit is made).
+
+    The model keeps its per-hex personnel while this number stays the same: the AI asks for it many times a turn
+    with no unit changed in between.
+    """
+    return _state_version
+
+
+def living_version() -> int:
+    """A number that changes whenever a unit is made or `Unit.alive` changes (personnel crossing 1): the model
+    keeps its lists of living units while it stays the same, through the rules' many small losses."""
+    return _living_version
+
+
+class _Tracked:
+    """A `UnitStatus` field whose writes bump `state_version`. It has no ``__get__``: a read finds the value in
+    the instance's dict as before, so only writes (a few hundred a turn) pay."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __set__(self, status: UnitStatus, value) -> None:
+        global _state_version
+        status.__dict__[self.name] = value
+        _state_version += 1
+
+
+class _TrackedPersonnel(_Tracked):
+    """`UnitStatus.personnel`: tracked, and a write that makes or unmakes a living unit bumps `living_version`."""
+
+    __slots__ = ()
+
+    def __set__(self, status: UnitStatus, value) -> None:
+        global _state_version, _living_version
+        was = status.__dict__.get("personnel")
+        status.__dict__["personnel"] = value
+        _state_version += 1
+        if was is None or (was >= 1.0) != (value >= 1.0):
+            _living_version += 1
+
+
+# set after @dataclass, which takes the defaults from the class body
+UnitStatus.personnel = _TrackedPersonnel("personnel")
+UnitStatus.in_reserve = _Tracked("in_reserve")
+
+
 class Unit(CellAgent):
     """A unit on the map. Its hex id is cached in ``hex`` and kept in step with its mesa cell."""
 
@@ -114,8 +167,10 @@ class Unit(CellAgent):
 
     def place(self, cell) -> None:
         """Move the agent to ``cell`` (a mesa cell) and cache its hex id."""
+        global _state_version
         self.cell = cell
         self.hex = cell.hid
+        _state_version += 1
 
     @property
     def personnel(self) -> float:

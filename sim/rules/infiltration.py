@@ -153,8 +153,8 @@ def _committed(unit: Unit, order: Infiltrate, p) -> float:
 def left_to_send(m: WargameModel, unit) -> tuple[float, float]:
     """(personnel already sent by the unit's infiltration orders this turn, personnel it may still send)."""
     p = m.p
-    sent = sum(_committed(unit, o, p) for o in m.pending_for(unit.side, unit.uid)
-               if isinstance(o, Infiltrate) and o.unit == unit.uid)
+    mine = m.pending_for(unit.side, unit.uid)  # most often none: the unit's first order this turn
+    sent = sum(_committed(unit, o, p) for o in mine if isinstance(o, Infiltrate) and o.unit == unit.uid) if mine else 0
     return sent, unit.personnel * p.infiltration.max_commit_share - sent
 
 

@@ -69,7 +69,7 @@ def _free_unit(m: WargameModel, uid: str, order: Order | None, busy: set[str]):
     u = m.units.get(uid)
     if u is None:
         _refuse(f"no unit called {uid!r}")
-    if not u.alive:
+    if u.status.personnel < 1.0:  # not u.alive
         _refuse(f"{u.name} has no one left")
     if uid in busy and not _another_infiltration(m, order, u):
         _refuse(f"{u.name} already has an order this turn; undo it first")
