@@ -137,7 +137,6 @@ class WargameModel(mesa.Model):
         self.units: dict[str, Unit] = {}
         self.pending: dict[str, list[Order]] = {s: [] for s in SIDES}
         self._busy: set[str] = set()
-        self._pending_index: dict[str, tuple] = {}  # see _orders_by_unit
         self.order_log: list[list[Order]] = []  # orders given in each resolved turn, for saves and replays
         self.events: list[Event] = []  # this turn's events
         self.history: list[list[Event]] = []
@@ -228,9 +227,8 @@ class WargameModel(mesa.Model):
             if not units:
                 personnel = np.zeros(self.map.n)
             else:
-                hexes = np.fromiter((u.hex for u in units), dtype=np.int64, count=len(units))
-                weight = np.fromiter(map(_holding_weight, units), dtype=float, count=len(units))
-                personnel = np.bincount(hexes, weights=weight, minlength=self.map.n)
+                personnel = np.bincount([u.hex for u in units], weights=[_holding_weight(u) for u in units],
+                                        minlength=self.map.n)
             personnel.flags.writeable = False
             cache[side] = personnel
         return personnel
@@ -291,14 +289,8 @@ class WargameModel(mesa.Model):
             raise IllegalOrder("the game is over")
         _legality().check(self, order)
         side = self.units[order.unit].side
-        by_unit = self._orders_by_unit(side)
-        orders = self.pending[side]
-        orders.append(order)
-        busy = order.busy
-        for uid in busy:
-            by_unit.setdefault(uid, []).append(order)
-        self._pending_index[side] = (orders, len(orders), order, by_unit)  # still in step with the list
-        self._busy.update(busy)
+        self.pending[side].append(order)
+        self._busy.update(order.busy)
         return order
 
     def try_issue(self, order: Order) -> str | None:
@@ -314,32 +306,30 @@ class WargameModel(mesa.Model):
         if not self.pending[side]:
             return None
         order = self.pending[side].pop()
+        self.__dict__.get("_pending_index", {}).pop(side, None)
         still = {uid for o in self.pending[side] for uid in o.busy}  # a unit may have sent groups to several hexes
         self._busy.difference_update(set(order.busy) - still)
         return order
 
     def pending_for(self, side: str, uid: str) -> list[Order]:
-        """The side's orders this turn that take up unit ``uid``, in the order given."""
-        mine = self._orders_by_unit(side).get(uid)
-        return list(mine) if mine else []  # a copy: the index stays the model's own
+        """The side's orders this turn that take up unit ``uid``, in the order given.
 
-    def _orders_by_unit(self, side: str) -> dict[str, list[Order]]:
-        """The side's orders this turn by the units they take up: order checks ask for a unit's orders for every
-        order the AI gives, so scanning the whole list each time would grow with the square of the orders.
-
-        `issue` keeps the index in step; it is built afresh if the list was replaced, or changed in length or in
-        its last order since (an undo, an order appended or replaced by hand).
+        Order checks ask this for every order the AI gives, so scanning the whole list each time grows with the
+        square of the orders; an index by unit is kept instead. It is extended as orders are appended and built
+        afresh after an undo, or if the list was replaced or its last order is not the one last seen.
         """
         orders = self.pending[side]
-        kept = self._pending_index.get(side)
-        if kept is None or kept[0] is not orders or kept[1] != len(orders) or \
-                (orders and orders[-1] is not kept[2]):
-            by_unit: dict[str, list[Order]] = {}
-            for order in orders:
-                for uid in order.busy:
-                    by_unit.setdefault(uid, []).append(order)
-            kept = self._pending_index[side] = (orders, len(orders), orders[-1] if orders else None, by_unit)
-        return kept[3]
+        index = self.__dict__.setdefault("_pending_index", {})
+        hit = index.get(side)
+        if hit is None or hit[0] is not orders or len(orders) < len(hit[1]) or \
+                (hit[1] and orders[len(hit[1]) - 1] is not hit[1][-1]):
+            hit = index[side] = (orders, [], {})
+        seen, by_unit = hit[1], hit[2]
+        for order in orders[len(seen):]:
+            seen.append(order)
+            for busy in order.busy:
+                by_unit.setdefault(busy, []).append(order)
+        return list(by_unit.get(uid, ()))  # a copy: the index stays the model's own
 
     def ordered_units(self, side: str | None = None) -> set[str]:
         """Units that already have an order this turn (of one side, or of both)."""

@@ -153,7 +153,8 @@ def _committed(unit: Unit, order: Infiltrate, p) -> float:
 def left_to_send(m: WargameModel, unit) -> tuple[float, float]:
     """(personnel already sent by the unit's infiltration orders this turn, personnel it may still send)."""
     p = m.p
-    mine = m.pending_for(unit.side, unit.uid)  # most often none: the unit's first order this turn
+    # most often the unit's first order this turn: a unit no order takes up has none to search
+    mine = m.pending_for(unit.side, unit.uid) if unit.uid in m.ordered_units() else ()
     sent = sum(_committed(unit, o, p) for o in mine if isinstance(o, Infiltrate) and o.unit == unit.uid) if mine else 0
     return sent, unit.personnel * p.infiltration.max_commit_share - sent
 
