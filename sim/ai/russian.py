@@ -11,6 +11,7 @@ from numba import njit
 from sim.ai.common import (
     View,
     allowed,
+    best_reachable,
     current_offensive,
     in_range,
     infiltration_size,
@@ -21,7 +22,7 @@ from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, Infiltrate, Move, Order, Reserve, Strike
 from sim.rules.assault import odds, odds_ratios
 from sim.rules.legality import assault_targets
-from sim.rules.movement import prefetch_reach, reachable
+from sim.rules.movement import reachable
 
 
 def _target_scores(m, v: View, p, effort_km: np.ndarray) -> np.ndarray:
@@ -43,12 +44,7 @@ def _target_scores(m, v: View, p, effort_km: np.ndarray) -> np.ndarray:
 
 def _towards_main_effort(m, v: View, unit, effort_km: np.ndarray) -> int | None:
     """The reachable own hex nearest the main effort, cheapest first; None if none is nearer than here."""
-    reach = reachable(m, unit)
-    h = reach.hexes
-    h = h[(v.own[h] >= 0.5) & (effort_km[h] < effort_km[unit.hex])]
-    if h.size == 0:
-        return None
-    return int(h[np.lexsort((h, reach.dist[h], effort_km[h]))[0]])
+    return best_reachable(reachable(m, unit), v.own_half, effort_km, effort_km[unit.hex])
 
 
 @njit(cache=True)
@@ -182,10 +178,13 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     # one unit to a hex along the line, so the whole front is worked rather than a few crowded hexes
     # and units in the rear of a secondary sector shift to the main effort
     occupied = {u.hex for u in m.side_units("ru", "manoeuvre")}
-    v.prefetch_rear()  # shifting to the main effort and moving up both ask for these units' reach
-    for u in sorted(v.rear_units(), key=lambda u: u.uid):
-        if u.status.cohesion < pause_below:
-            continue
+    movers = [u for u in sorted(v.rear_units(), key=lambda u: u.uid) if u.status.cohesion >= pause_below]
+    support = sorted(m.side_units("ru", "drone") + m.side_units("ru", "fires"), key=lambda u: u.uid)
+    wants = [max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km)) for u in support]
+    # every search below in one go: rear units shift to the main effort or move up, support units far from
+    # their distance behind the line reposition (the rest, and units pausing to regroup, need none)
+    v.prefetch_rear(movers + [u for u, want in zip(support, wants, strict=True) if abs(int(v.dist[u.hex]) - want) > 1])
+    for u in movers:
         if secondary and effort_km[u.hex] > p.main_effort_km:
             dest = _towards_main_effort(m, v, u, effort_km)
             if dest is not None:
@@ -197,9 +196,6 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             occupied.add(dest)
             out.append((Move(u.uid, dest), f"{u.name} moves up to a stretch of the front no unit works"))
     unstruck = v.own < 0.5  # enemy ground no group bombards yet: one group to a target
-    support = sorted(m.side_units("ru", "drone") + m.side_units("ru", "fires"), key=lambda u: u.uid)
-    wants = [max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km)) for u in support]
-    prefetch_reach(m, [u for u, want in zip(support, wants, strict=True) if abs(int(v.dist[u.hex]) - want) > 1])
     for u, want in zip(support, wants, strict=True):
         if abs(int(v.dist[u.hex]) - want) > 1:
             dest = v.step_towards(u, want)
