@@ -123,7 +123,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         targets = assault_targets(m, u)
         if targets:
             ratios = odds_ratios(m, u, targets, v.cache)
-            best = max(range(len(targets)), key=ratios.__getitem__)  # the first of the best
+            best = ratios.index(max(ratios))  # the first of the best
             assault_options.append((ratios[best], u, targets[best]))
     assault_options.sort(key=lambda t: (-t[0], t[1].uid))
     n_assault = round((1.0 - infil_share) * len(active))
@@ -167,12 +167,13 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         groups = _spread_groups(np.concatenate(nears), np.concatenate(dists), start, np.array(budgets), v.own < hi,
                                 scores, planned, enough, v.enemy_garrison,
                                 p.send_margin * m.p.infiltration.flip_ratio, float(p.min_send), n_targets)
-        garrison, coverage = v.enemy_garrison, m.isr[v.e]
-        for s, h, n in zip(*(a.tolist() for a in groups), strict=True):
+        hexes = groups[1]  # what the reasons quote, read for all groups at once
+        quoted = (v.enemy_garrison[hexes], m.isr[v.e, hexes], m.control[hexes])
+        for s, h, n, garrison, coverage, control in zip(*(a.tolist() for a in (*groups, *quoted)), strict=True):
             u = senders[s]
             out.append((Infiltrate(u.uid, h, personnel=n),
-                        f"{u.name} infiltrates {m.hex_label(h)}{during}: garrison there ~{garrison[h]:.0f}, "
-                        f"Ukrainian drone coverage {coverage[h]:.2f}, control {m.control[h]:.2f}"))
+                        f"{u.name} infiltrates {m.hex_label(h)}{during}: garrison there ~{garrison:.0f}, "
+                        f"Ukrainian drone coverage {coverage:.2f}, control {control:.2f}"))
     # feed the rear forward; drones just behind the line; fires in range of the front
     km = m.map.spec.hex_km
     # one unit to a hex along the line, so the whole front is worked rather than a few crowded hexes
