@@ -9,7 +9,7 @@ from numba import njit
 
 from sim.orders import IllegalOrder
 from sim.rules import legality
-from sim.rules.movement import distance_to_enemy, prefetch_reach, reachable
+from sim.rules.movement import Reach, distance_to_enemy, prefetch_reach, reachable
 from sim.units import Unit
 
 
@@ -74,10 +74,10 @@ class View:
         return best_reachable(reachable(self.m, unit), ok, gap, gap[unit.hex])
 
 
-def best_reachable(reach, ok: np.ndarray, rank: np.ndarray, below) -> int | None:
-    """The hex in ``reach`` where ``ok`` with the lowest ``rank``, then cost, then id, among those ranked
-    ``below`` a limit (so the unit's own hex, ranked as it is, never counts); None if there is none. One compiled
-    pass over the reach's costs: a unit asks once a turn, and the hexes in reach need no list of their own."""
+def best_reachable(reach: Reach, ok: np.ndarray, rank: np.ndarray, below: float) -> int | None:
+    """Of the hexes in ``reach`` where ``ok`` is set and ``rank`` is below ``below``, the one with the lowest rank,
+    then cost, then id (`first_by`'s order); None if there is none. A limit of the unit's own hex's rank leaves that
+    hex out. One compiled pass over the reach's costs: no list of the hexes in reach is built."""
     best = _best_reachable(reach.dist, ok, rank, below)
     return None if best < 0 else int(best)
 
