@@ -22,7 +22,7 @@ from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, Infiltrate, Move, Order, Reserve, Strike
 from sim.rules.assault import odds, odds_ratios
 from sim.rules.legality import assault_targets
-from sim.rules.movement import reachable
+from sim.rules.movement import prefetch_reach, reachable
 
 
 def _target_scores(m, v: View, p, effort_km: np.ndarray) -> np.ndarray:
@@ -104,6 +104,8 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     front = sorted(v.front_units(), key=lambda u: u.uid)
     pause_below = 100.0 * (1.0 - p.loss_tolerance) * 0.6
     active = []
+    rested = [u for u in front if u.status.in_reserve and not (u.status.broken or u.status.cohesion < pause_below)]
+    prefetch_reach(m, rested, commit=True)  # back into the fight where they stand: their reach found in one go
     for u in front:
         if u.status.broken or u.status.cohesion < pause_below:
             if not u.status.in_reserve:
