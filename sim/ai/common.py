@@ -5,10 +5,11 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
+from numba import njit
 
 from sim.orders import IllegalOrder
 from sim.rules import legality
-from sim.rules.movement import distance_to_enemy, first_by, prefetch_reach, reachable
+from sim.rules.movement import Reach, distance_to_enemy, prefetch_reach, reachable
 from sim.units import Unit
 
 
@@ -46,30 +47,49 @@ class View:
     def rear_units(self, role: str = "manoeuvre") -> list[Unit]:
         return [u for u in self.m.side_units(self.side, role) if self.dist[u.hex] > 1]
 
-    def prefetch_rear(self) -> None:
-        """Find the reach of every rear unit out of reserve in one go (once a turn): they are the ones that move
-        up, and one Dijkstra call for all of them costs much less than one call each."""
+    def prefetch_rear(self, units: list[Unit] | None = None) -> None:
+        """Find the reach of the units about to move (by default every rear unit out of reserve: they are the ones
+        that move up) in one go, once a turn: one Dijkstra call for all of them costs much less than one call
+        each. A commander that knows exactly which units it will ask about names them, so none is searched for
+        nothing."""
         if not self._prefetched:
             self._prefetched = True
-            prefetch_reach(self.m, [u for u in self.rear_units() if not u.status.in_reserve])
+            prefetch_reach(self.m, [u for u in self.rear_units() if not u.status.in_reserve] if units is None else units)
+
+    @cached_property
+    def own_half(self) -> np.ndarray:
+        """Hexes this side holds at least half of (read-only): the ground its units move on."""
+        half = self.own >= 0.5
+        half.flags.writeable = False
+        return half
 
     def step_towards(self, unit: Unit, want_dist: int, avoid: set[int] | None = None) -> int | None:
         """The reachable hex closest to ``want_dist`` hexes from the enemy, cheapest first; None if here is best."""
         self.prefetch_rear()
-        reach = reachable(self.m, unit)
-        h = reach.hexes
-        ok = (h != unit.hex) & (self.own[h] >= 0.5)
+        ok = self.own_half
         if avoid:
-            blocked = np.zeros(self.m.map.n, dtype=bool)
-            blocked[np.fromiter(avoid, dtype=np.int64, count=len(avoid))] = True
-            ok &= ~blocked[h]
-        h = h[ok]
-        if h.size == 0:
-            return None
-        gap = np.abs(self.dist[h] - want_dist)
-        best = first_by(gap, reach.dist[h], h)
-        here = abs(int(self.dist[unit.hex]) - want_dist)
-        return int(h[best]) if gap[best] < here else None
+            ok = ok.copy()
+            ok[np.fromiter(avoid, dtype=np.int64, count=len(avoid))] = False
+        gap = np.abs(self.dist - want_dist)
+        return best_reachable(reachable(self.m, unit), ok, gap, gap[unit.hex])
+
+
+def best_reachable(reach: Reach, ok: np.ndarray, rank: np.ndarray, below: float) -> int | None:
+    """Of the hexes in ``reach`` where ``ok`` is set and ``rank`` is below ``below``, the one with the lowest rank,
+    then cost, then id (`first_by`'s order); None if there is none. A limit of the unit's own hex's rank leaves that
+    hex out. One compiled pass over the reach's costs: no list of the hexes in reach is built."""
+    best = _best_reachable(reach.dist, ok, rank, below)
+    return None if best < 0 else int(best)
+
+
+@njit(cache=True)
+def _best_reachable(cost: np.ndarray, ok: np.ndarray, rank: np.ndarray, below) -> int:
+    best = -1
+    for h in range(cost.size):
+        if cost[h] < np.inf and ok[h] and rank[h] < below and (
+                best < 0 or rank[h] < rank[best] or (rank[h] == rank[best] and cost[h] < cost[best])):
+            best = h
+    return best
 
 
 def allowed(m, order) -> bool:

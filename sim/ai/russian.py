@@ -11,6 +11,7 @@ from numba import njit
 from sim.ai.common import (
     View,
     allowed,
+    best_reachable,
     current_offensive,
     in_range,
     infiltration_size,
@@ -43,12 +44,7 @@ def _target_scores(m, v: View, p, effort_km: np.ndarray) -> np.ndarray:
 
 def _towards_main_effort(m, v: View, unit, effort_km: np.ndarray) -> int | None:
     """The reachable own hex nearest the main effort, cheapest first; None if none is nearer than here."""
-    reach = reachable(m, unit)
-    h = reach.hexes
-    h = h[(v.own[h] >= 0.5) & (effort_km[h] < effort_km[unit.hex])]
-    if h.size == 0:
-        return None
-    return int(h[np.lexsort((h, reach.dist[h], effort_km[h]))[0]])
+    return best_reachable(reachable(m, unit), v.own_half, effort_km, effort_km[unit.hex])
 
 
 @njit(cache=True)
@@ -108,6 +104,8 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     front = sorted(v.front_units(), key=lambda u: u.uid)
     pause_below = 100.0 * (1.0 - p.loss_tolerance) * 0.6
     active = []
+    rested = [u for u in front if u.status.in_reserve and not (u.status.broken or u.status.cohesion < pause_below)]
+    prefetch_reach(m, rested, commit=True)  # back into the fight where they stand: their reach found in one go
     for u in front:
         if u.status.broken or u.status.cohesion < pause_below:
             if not u.status.in_reserve:
@@ -127,7 +125,7 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         targets = assault_targets(m, u)
         if targets:
             ratios = odds_ratios(m, u, targets, v.cache)
-            best = max(range(len(targets)), key=ratios.__getitem__)  # the first of the best
+            best = ratios.index(max(ratios))  # the first of the best
             assault_options.append((ratios[best], u, targets[best]))
     assault_options.sort(key=lambda t: (-t[0], t[1].uid))
     n_assault = round((1.0 - infil_share) * len(active))
@@ -171,21 +169,25 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         groups = _spread_groups(np.concatenate(nears), np.concatenate(dists), start, np.array(budgets), v.own < hi,
                                 scores, planned, enough, v.enemy_garrison,
                                 p.send_margin * m.p.infiltration.flip_ratio, float(p.min_send), n_targets)
-        garrison, coverage = v.enemy_garrison, m.isr[v.e]
-        for s, h, n in zip(*(a.tolist() for a in groups), strict=True):
+        hexes = groups[1]  # what the reasons quote, read for all groups at once
+        quoted = (v.enemy_garrison[hexes], m.isr[v.e, hexes], m.control[hexes])
+        for s, h, n, garrison, coverage, control in zip(*(a.tolist() for a in (*groups, *quoted)), strict=True):
             u = senders[s]
             out.append((Infiltrate(u.uid, h, personnel=n),
-                        f"{u.name} infiltrates {m.hex_label(h)}{during}: garrison there ~{garrison[h]:.0f}, "
-                        f"Ukrainian drone coverage {coverage[h]:.2f}, control {m.control[h]:.2f}"))
+                        f"{u.name} infiltrates {m.hex_label(h)}{during}: garrison there ~{garrison:.0f}, "
+                        f"Ukrainian drone coverage {coverage:.2f}, control {control:.2f}"))
     # feed the rear forward; drones just behind the line; fires in range of the front
     km = m.map.spec.hex_km
     # one unit to a hex along the line, so the whole front is worked rather than a few crowded hexes
     # and units in the rear of a secondary sector shift to the main effort
     occupied = {u.hex for u in m.side_units("ru", "manoeuvre")}
-    v.prefetch_rear()  # shifting to the main effort and moving up both ask for these units' reach
-    for u in sorted(v.rear_units(), key=lambda u: u.uid):
-        if u.status.cohesion < pause_below:
-            continue
+    movers = [u for u in sorted(v.rear_units(), key=lambda u: u.uid) if u.status.cohesion >= pause_below]
+    support = sorted(m.side_units("ru", "drone") + m.side_units("ru", "fires"), key=lambda u: u.uid)
+    wants = [max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km)) for u in support]
+    # every search below in one go: rear units shift to the main effort or move up, support units far from
+    # their distance behind the line reposition (the rest, and units pausing to regroup, need none)
+    v.prefetch_rear(movers + [u for u, want in zip(support, wants, strict=True) if abs(int(v.dist[u.hex]) - want) > 1])
+    for u in movers:
         if secondary and effort_km[u.hex] > p.main_effort_km:
             dest = _towards_main_effort(m, v, u, effort_km)
             if dest is not None:
@@ -197,9 +199,6 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             occupied.add(dest)
             out.append((Move(u.uid, dest), f"{u.name} moves up to a stretch of the front no unit works"))
     unstruck = v.own < 0.5  # enemy ground no group bombards yet: one group to a target
-    support = sorted(m.side_units("ru", "drone") + m.side_units("ru", "fires"), key=lambda u: u.uid)
-    wants = [max(1, int(u.utype.range_km / (3.0 if u.utype.role == "drone" else 2.0) / km)) for u in support]
-    prefetch_reach(m, [u for u, want in zip(support, wants, strict=True) if abs(int(v.dist[u.hex]) - want) > 1])
     for u, want in zip(support, wants, strict=True):
         if abs(int(v.dist[u.hex]) - want) > 1:
             dest = v.step_towards(u, want)
