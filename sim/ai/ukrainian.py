@@ -214,7 +214,14 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         out.append((order, reason))
         used.update(order.busy)
 
-    for u in sorted(v.front_units(), key=lambda u: u.uid):
+    # hexes next door that a unit may clear of infiltrators (those Ukraine holds outright its garrison clears), and
+    # which front units have one next door or infiltrators in their own hex: most have neither
+    infiltrated = (ru_presence > 0.5) & (v.own < m.p.control.contested_high)
+    front = sorted(v.front_units(), key=lambda u: u.uid)
+    front_hexes = np.array([u.hex for u in front], dtype=np.int64)
+    nbr = m.map.nbr[front_hexes]
+    beside_infiltrators = ((nbr >= 0) & infiltrated[nbr]).any(axis=1) | (ru_presence[front_hexes] > 0.5)
+    for u, infiltrators_near in zip(front, beside_infiltrators.tolist(), strict=True):
         if u.status.in_reserve:
             continue
         cut_off = u.status.supply in ("op_encircled", "encircled")
@@ -237,10 +244,9 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
         # neighbours Ukraine holds outright are cleared by their garrison; orders may only target the others.
         # A strongpoint's garrison sends clearing groups rather than the whole unit: a counter-attack puts all of
         # it in the open under Russian drones, and a battalion bled that way soon has to leave its town
-        near = [int(h) for h in m.map.nbr[u.hex]
-                if h >= 0 and ru_presence[h] > 0.5 and v.own[h] < m.p.control.contested_high]
-        near += [u.hex] if ru_presence[u.hex] > 0.5 else []
-        if near:
+        if infiltrators_near:
+            near = [int(h) for h in m.map.nbr[u.hex] if h >= 0 and infiltrated[h]]
+            near += [u.hex] if ru_presence[u.hex] > 0.5 else []
             h = max(near, key=lambda h: (ru_presence[h], -h))
             if (h != u.hex and not strongpoint[u.hex] and m.control[h] < m.p.control.contested_high
                     and allowed(m, Assault(u.uid, h))):
@@ -302,6 +308,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     guns = [u for u, want in zip(support, wants, strict=True) if u.utype.role != "drone"
             and abs(int(v.dist[u.hex]) - want) > 1]
     prefetch_reach(m, guns)
+    shell_value = None
     for u, want in zip(support, wants, strict=True):
         if u.uid in posts:
             dest, reason = posts[u.uid]
@@ -313,14 +320,15 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
                 give(Move(u.uid, dest), f"{u.name} repositions {want} hexes behind the line")
                 continue
         reach = in_range(m, u.hex, u.utype.range_km)
-        if u.utype.role == "drone":
-            value = ru_presence[reach]
-            if reach.size and value.max() > 0:
-                t = int(reach[np.argmax(value)])
-                give(Strike(u.uid, t), f"{u.name} hunts ~{ru_presence[t]:.0f} infiltrators at {m.hex_label(t)}")
-        elif reach.size:
-            value = v.enemy_garrison[reach] * (v.own[reach] < 0.5)
-            if value.max() > 0:
-                t = int(reach[np.argmax(value)])
-                give(Strike(u.uid, t), f"{u.name} shells Russian concentration at {m.hex_label(t)}")
+        if not reach.size:
+            continue
+        drone = u.utype.role == "drone"
+        if not drone and shell_value is None:  # Russian garrisons off Ukrainian ground, once for all guns
+            shell_value = v.enemy_garrison * (v.own < 0.5)
+        value = (ru_presence if drone else shell_value)[reach]
+        best = int(np.argmax(value))
+        if value[best] > 0:
+            t = int(reach[best])
+            give(Strike(u.uid, t), f"{u.name} hunts ~{ru_presence[t]:.0f} infiltrators at {m.hex_label(t)}" if drone
+                 else f"{u.name} shells Russian concentration at {m.hex_label(t)}")
     return out
