@@ -163,13 +163,47 @@ def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, thr
     n = indptr.size - 1
     dist_out = np.full((starts.size, n), np.inf)
     prev_out = np.full((starts.size, n), -1, np.int64)
+    no_targets = np.zeros(0, np.bool_)
     for row in range(starts.size):
-        n_touched = _settle(q, indptr, indices, weights, through, starts[row:row + 1], limit)
-        for i in range(n_touched):
-            v = q.touched[i]
-            dist_out[row, v], prev_out[row, v] = q.dist[v], q.prev[v]
-            q.dist[v], q.prev[v], q.left_at[v], q.done[v] = np.inf, -1, np.inf, False
+        n_touched = _settle(q, indptr, indices, weights, through, starts[row:row + 1], limit, no_targets, 0)
+        _take_settled(q, n_touched, dist_out[row], prev_out[row])
     return dist_out, prev_out
+
+
+@njit(cache=True)
+def reach_until(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray, start: int,
+                limit: float, q: _Queue, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """`reach_rows` from one ``start`` that ends as soon as every hex of ``targets`` is settled: the costs and ways
+    of the hexes settled by then (inf and -1 elsewhere), and whether the search ran to its end (then they are the
+    whole reach). A settled hex's cost and way are final, so they are the ones the whole search gives."""
+    n = indptr.size - 1
+    is_target = np.zeros(n, np.bool_)
+    n_targets = 0
+    for h in targets:
+        if not is_target[h]:
+            is_target[h] = True
+            n_targets += 1
+    sources = np.full(1, start, np.int64)
+    n_touched = _settle(q, indptr, indices, weights, through, sources, limit, is_target, n_targets)
+    complete = True
+    for b in range(q.head.size):  # entries left in buckets if the search ended early
+        if q.head[b] >= 0:
+            complete = False
+            q.head[b] = -1
+    dist, prev = np.full(n, np.inf), np.full(n, -1, np.int64)
+    _take_settled(q, n_touched, dist, prev)
+    return dist, prev, complete
+
+
+@njit(cache=True)
+def _take_settled(q: _Queue, n_touched: int, dist: np.ndarray, prev: np.ndarray) -> None:
+    """Copy the settled nodes' costs and ways out of ``q`` and leave it empty for the next search (a search run to
+    its end settles every node it touched)."""
+    for i in range(n_touched):
+        v = q.touched[i]
+        if q.done[v]:
+            dist[v], prev[v] = q.dist[v], q.prev[v]
+        q.dist[v], q.prev[v], q.left_at[v], q.done[v] = np.inf, -1, np.inf, False
 
 
 @njit(cache=True)
@@ -178,7 +212,7 @@ def nearest_cost(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, s
     with every source at cost 0."""
     through = np.zeros(indptr.size - 1)
     q = search_queue(indptr, indices, weights, through)
-    _settle(q, indptr, indices, weights, through, sources, np.inf)
+    _settle(q, indptr, indices, weights, through, sources, np.inf, np.zeros(0, np.bool_), 0)
     return q.dist
 
 
@@ -244,9 +278,10 @@ def link_weights(cost: np.ndarray, dst: np.ndarray, closed: np.ndarray, vehicle:
 
 
 @njit(cache=True)
-def _settle(q: _Queue, indptr, indices, weights, through, sources, limit) -> int:
-    """Run the search from ``sources`` (each at cost 0, leaving its own node freely) up to cost ``limit``; fill
-    ``q``'s arrays and return how many nodes it touched (listed first in ``q.touched``)."""
+def _settle(q: _Queue, indptr, indices, weights, through, sources, limit, is_target, n_targets) -> int:
+    """Run the search from ``sources`` (each at cost 0, leaving its own node freely) up to cost ``limit``, or until
+    ``n_targets`` nodes marked in ``is_target`` are settled (0: to the end); fill ``q``'s arrays and return how
+    many nodes it touched (listed first in ``q.touched``)."""
     slot = q.head.size - 1  # bucket b's slot is b & slot
     per_width = 1.0 / q.width  # bucket of cost d: int(d * per_width), the same rule for queueing and checking
     dist, prev, left_at, done, touched, head = q.dist, q.prev, q.left_at, q.done, q.touched, q.head
@@ -289,5 +324,10 @@ def _settle(q: _Queue, indptr, indices, weights, through, sources, limit) -> int
                     p = prev[v]
                     if leave < left_at[p] or (leave == left_at[p] and u > p):
                         prev[v] = u
+            if n_targets > 0 and is_target[u]:
+                n_targets -= 1
+                if n_targets == 0:
+                    head[bucket & slot] = k  # the entries left in this bucket: the caller empties the ring
+                    return n_touched
         bucket += 1
     return n_touched

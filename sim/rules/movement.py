@@ -22,7 +22,7 @@ from scipy.sparse import csr_matrix
 from sim.geo.terrain import Terrain
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
 from sim.rules.graph import hex_steps_to, links, movement_graph, neighbour_any
-from sim.rules.kernels import empty_queue, link_weights, reach_rows
+from sim.rules.kernels import empty_queue, link_weights, reach_rows, reach_until
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
@@ -72,10 +72,12 @@ class Reach(Mapping):
     """Where a unit can get to this turn: maps hex -> (cost in km of effort, previous hex on the way).
 
     Backed by the search's arrays, so asking whether a hex is in reach costs nothing and no dict is built.
+    A reach not ``complete`` holds only the hexes a search settled before it stopped (`_reach_settling`): what it
+    holds is exact, but a hex it lacks may still be in reach.
     """
 
-    def __init__(self, dist: np.ndarray, prev: np.ndarray, start: int):
-        self.dist, self.prev, self.start = dist, prev, start
+    def __init__(self, dist: np.ndarray, prev: np.ndarray, start: int, complete: bool = True):
+        self.dist, self.prev, self.start, self.complete = dist, prev, start, complete
 
     @cached_property
     def hexes(self) -> np.ndarray:
@@ -109,9 +111,24 @@ def reachable(m: WargameModel, unit: Unit, commit: bool = False) -> Reach:
     _context(m, unit.side)
     key = _reach_key(m, unit, commit)
     hit = m._reach_cache.get(key)
-    if hit is None:
+    if hit is None or not hit.complete:
         prefetch_reach(m, (unit,), commit)
         hit = m._reach_cache[key]
+    return hit
+
+
+def _reach_settling(m: WargameModel, unit: Unit, targets: np.ndarray, commit: bool = False) -> Reach:
+    """A reach that holds each of ``targets`` if it is in reach at all, searched only as far as that takes: a
+    cached one that does, else a search that stops once every target is settled (run to its end, it is the
+    whole reach). Asking about a few hexes near the unit, this spares searching all of a vehicle's reach."""
+    _context(m, unit.side)
+    key = _reach_key(m, unit, commit)
+    hit = m._reach_cache.get(key)
+    if hit is not None and (hit.complete or np.isfinite(hit.dist[targets]).all()):
+        return hit
+    *links, queue = _search_for(m, unit.utype.mobility, _context(m, unit.side))
+    dist, prev, complete = reach_until(*links, unit.hex, key[3] + 1e-9, queue, np.asarray(targets, dtype=np.int64))
+    hit = m._reach_cache[key] = Reach(dist, prev, unit.hex, complete)
     return hit
 
 
@@ -132,7 +149,8 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
     for u in units:
         _context(m, u.side)
         key = _reach_key(m, u, commit)
-        if key not in m._reach_cache:
+        hit = m._reach_cache.get(key)
+        if hit is None or not hit.complete:
             groups.setdefault((u.side, u.utype.mobility, key[3]), {})[key] = u.hex
     cache = m._reach_cache
     for (side, mobility, budget), todo in groups.items():
@@ -226,7 +244,7 @@ def _priced(m: WargameModel, base: dict, mud: float) -> tuple[np.ndarray, float,
 
 def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why: str = "moves") -> bool:
     """Move along the cheapest path; pay interdiction losses on the way. Return False if dest is out of reach."""
-    best = reachable(m, unit, commit)
+    best = _reach_settling(m, unit, np.array([dest]), commit)
     if dest not in best:
         return False
     path = best.path(dest)
@@ -300,13 +318,18 @@ def _fall_back_hex(m: WargameModel, unit: Unit, dist: np.ndarray, within_km: flo
     With ``within_km``, safe ground that close is taken when there is any, so a unit thrown out of its position
     lands beside it rather than at the best works a week's march away.
     """
-    reach = reachable(m, unit)
     hi = m.p.control.contested_high
     held = m.control >= hi if unit.side == "ru" else m.control <= 1.0 - hi  # m.held()
     if within_km is None:
-        from_here, near_km = dist, -1.0  # no hex is that near
+        reach, from_here, near_km = reachable(m, unit), dist, -1.0  # no hex is that near
     else:
         from_here, near_km = m.map.distances_from(unit.hex), within_km + 1e-9
+        # the near safe ground, in reach or not: if any of it is in reach the pick is among it, so the search
+        # may stop once it is all settled (`_fall_back_choice` reads no other cost then)
+        near = held & (dist > dist[unit.hex]) & (from_here * m.map.spec.hex_km <= near_km)
+        near[unit.hex] = False
+        targets = np.flatnonzero(near)
+        reach = _reach_settling(m, unit, targets) if targets.size else reachable(m, unit)
     best = _fall_back_choice(reach.dist, held, dist, unit.hex, m.fort, m.fort_side, 0 if unit.side == "ru" else 1,
                              from_here, m.map.spec.hex_km, near_km)
     return None if best < 0 else int(best)
