@@ -216,6 +216,9 @@ def nearest_cost(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, s
     return q.dist
 
 
+_LARGEST = np.finfo(np.float64).max
+
+
 class _Queue(NamedTuple):
     """A search's state: per node its cost, previous node, cost on leaving and whether it is settled; the nodes
     reached so far; and a ring of buckets ``width`` wide (Dial's algorithm), each a linked list of entries."""
@@ -284,22 +287,24 @@ def _settle(q: _Queue, indptr, indices, weights, through, sources, limit, is_tar
     many nodes it touched (listed first in ``q.touched``)."""
     slot = q.head.size - 1  # bucket b's slot is b & slot
     per_width = 1.0 / q.width  # bucket of cost d: int(d * per_width), the same rule for queueing and checking
+    limit = min(limit, _LARGEST)  # so that one test, nd <= limit, also turns away closed (infinite) links
     dist, prev, left_at, done, touched, head = q.dist, q.prev, q.left_at, q.done, q.touched, q.head
+    entry_node, entry_next = q.entry_node, q.entry_next
     n_touched = n_entries = 0
     for src in sources:
         if dist[src] > 0.0:
             dist[src] = 0.0
             touched[n_touched] = src
             n_touched += 1
-            q.entry_node[n_entries], q.entry_next[n_entries], head[0] = src, head[0], n_entries
+            entry_node[n_entries], entry_next[n_entries], head[0] = src, head[0], n_entries
             n_entries += 1
     queued, bucket = n_entries, 0
     while queued > 0:
         k = head[bucket & slot]
         head[bucket & slot] = -1
         while k >= 0:
-            u = q.entry_node[k]
-            k = q.entry_next[k]
+            u = entry_node[k]
+            k = entry_next[k]
             queued -= 1
             if done[u] or int(dist[u] * per_width) != bucket:
                 continue  # a stale entry: u was settled, or queued again more cheaply
@@ -307,17 +312,19 @@ def _settle(q: _Queue, indptr, indices, weights, through, sources, limit, is_tar
             leave = dist[u] if prev[u] < 0 else dist[u] + through[u]
             left_at[u] = leave
             for e in range(indptr[u], indptr[u + 1]):
-                v = indices[e]
                 nd = leave + weights[e]
-                if nd > limit or nd == np.inf or done[v]:
-                    continue  # out of budget, closed, or settled
+                if not nd <= limit:
+                    continue  # out of budget or closed
+                v = indices[e]
+                if done[v]:
+                    continue
                 if nd < dist[v]:
                     if dist[v] == np.inf:
                         touched[n_touched] = v
                         n_touched += 1
                     dist[v], prev[v] = nd, u
                     later = int(nd * per_width) & slot
-                    q.entry_node[n_entries], q.entry_next[n_entries], head[later] = v, head[later], n_entries
+                    entry_node[n_entries], entry_next[n_entries], head[later] = v, head[later], n_entries
                     n_entries += 1
                     queued += 1
                 elif nd == dist[v]:  # a tie: keep the way left at the lower cost, then from the higher node
