@@ -164,7 +164,7 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
 def _search_for(m: WargameModel, mobility: str, ctx: dict) -> tuple:
     """What `reach_rows` searches for one side and mobility: the hex links (the graph's rows n to 2n - 1 are the
     hexes' exits, whose links lead to entries 0 to n - 1), their costs, the pass-through costs, and a search queue
-    for them, all kept until the ground changes.
+    for them, kept until the ground changes (the costs and the queue longer: `_link_weights`, `_priced`).
 
     Wheeled and tracked units share one: their step costs differ only by the mud, so on dry ground they are the
     same array (foot differs too by what closes to vehicles).
@@ -173,14 +173,36 @@ def _search_for(m: WargameModel, mobility: str, ctx: dict) -> tuple:
     key = ("search", vehicle, mud)
     if key not in ctx:
         base = _link_base(m, links(m.map))
-        cost, step_min, step_max = _priced(m, base, mud)
-        weights = link_weights(cost, base["dst"], ctx["closed"], vehicle, base["off_road"], base["river"],
-                               m.obstacle.reshape(-1), base["flat"])
-        # bucket width and ring from the cheapest and dearest step of all links, open or closed: wider bounds
-        # than the open links' serve as well (`empty_queue`) and need no pass over this turn's weights
-        queue = empty_queue(m.map.n, weights.size, step_min, step_max + _THROUGH)
-        ctx[key] = (*base["exits"], weights, ctx["through"], queue)
+        _, queue = _priced(m, base, mud)
+        ctx[key] = (*base["exits"], _link_weights(m, base, ctx["closed"], vehicle, mud), ctx["through"], queue)
     return ctx[key]
+
+
+def _link_weights(m: WargameModel, base: dict, closed: np.ndarray, vehicle: bool, mud: float) -> np.ndarray:
+    """`kernels.link_weights` of the step costs, kept in ``base`` across ``invalidate``s by what they are made of:
+    a vehicle's closures (obstacles), then the closed hexes, which are often the same for a side from one ground
+    to the next (read-only: searches share them)."""
+    cost, _ = _priced(m, base, mud)
+    obstacle = m.obstacle.reshape(-1)
+    key = ("open", vehicle, mud)
+    hit = base.get(key)
+    if hit is None or not np.array_equal(hit[0], obstacle):
+        # each link's cost with only the vehicle's closures applied: the closed hexes are laid on it below
+        no_closed = np.zeros(m.map.n, dtype=bool)
+        open_cost = link_weights(cost, base["dst"], no_closed, vehicle, base["off_road"], base["river"], obstacle,
+                                 base["flat"])
+        hit = base[key] = (obstacle.copy(), open_cost, {})
+    _, open_cost, by_closed = hit
+    weights = by_closed.get(closed.tobytes())
+    if weights is None:
+        if len(by_closed) >= 8:
+            by_closed.clear()
+        # vehicle=False: only the closed hexes shut links now
+        weights = link_weights(open_cost, base["dst"], closed, False, base["off_road"], base["river"], obstacle,
+                               base["flat"])
+        weights.flags.writeable = False
+        by_closed[closed.tobytes()] = weights
+    return weights
 
 
 def _mud_factor(m: WargameModel, mobility: str) -> float:
@@ -232,13 +254,15 @@ def _base_cost(m: WargameModel, base: dict, mud: float) -> np.ndarray:
     return cost + np.where(off_road & base["river"], 0.5 * km, 0.0)
 
 
-def _priced(m: WargameModel, base: dict, mud: float) -> tuple[np.ndarray, float, float]:
-    """`_base_cost` with its cheapest and dearest step, kept in ``base`` per mud factor."""
+def _priced(m: WargameModel, base: dict, mud: float) -> tuple:
+    """`_base_cost` and an empty search queue for it, kept in ``base`` per mud factor. The queue's buckets and ring
+    come from the cheapest and dearest step of all links, open or closed: wider bounds than the open links' serve
+    as well (`empty_queue`), so every search at this mud factor shares it (each leaves it empty again)."""
     key = ("cost", mud)
     if key not in base:
         cost = _base_cost(m, base, mud)
         finite = cost[np.isfinite(cost)]
-        base[key] = (cost, float(finite.min()), float(finite.max()))
+        base[key] = (cost, empty_queue(m.map.n, cost.size, float(finite.min()), float(finite.max()) + _THROUGH))
     return base[key]
 
 
