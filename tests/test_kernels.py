@@ -43,10 +43,12 @@ def test_reach_costs_and_ways_equal_scipys(g, data):
     starts = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3)), dtype=np.int64)
     limit = data.draw(st.sampled_from([1.0, 2.5, 4.0, np.inf]))
     through = np.zeros(n)  # no pass-through cost: the plain graph scipy searches
+    closed = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))  # as if links into them were inf
     queue = search_queue(g.indptr, g.indices, g.data, through)
-    dist, prev = reach_rows(g.indptr, g.indices, g.data, through, starts, limit, queue)
-    again = reach_rows(g.indptr, g.indices, g.data, through, starts[::-1], limit, queue)  # a kept queue is reusable
+    dist, prev = reach_rows(g.indptr, g.indices, g.data, through, closed, starts, limit, queue)
+    again = reach_rows(g.indptr, g.indices, g.data, through, closed, starts[::-1], limit, queue)  # a kept queue is reusable
     assert np.array_equal(again[0], dist[::-1]) and np.array_equal(again[1], prev[::-1])
+    g = csr_matrix((np.where(closed[g.indices], np.inf, g.data), g.indices, g.indptr), shape=g.shape)
     want_dist, want_prev = dijkstra(g, directed=True, indices=starts, limit=limit, return_predecessors=True)
     assert np.array_equal(dist, want_dist)
     want_prev[np.arange(starts.size), starts] = -1
@@ -89,17 +91,18 @@ def test_a_search_ended_at_its_targets_holds_the_whole_searchs_costs_and_ways(g,
     start = data.draw(st.integers(0, n - 1))
     targets = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=3)), dtype=np.int64)
     limit = data.draw(st.sampled_from([1.0, 2.5, 4.0, np.inf]))
-    through = np.zeros(n)
+    through, closed = np.zeros(n), np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    links = g.indptr, g.indices, g.data, through, closed
     queue = search_queue(g.indptr, g.indices, g.data, through)
-    dist, prev, complete = reach_until(g.indptr, g.indices, g.data, through, start, limit, queue, targets)
-    (whole_dist,), (whole_prev,) = reach_rows(g.indptr, g.indices, g.data, through, np.array([start]), limit, queue)
+    dist, prev, complete = reach_until(*links, start, limit, queue, targets)
+    (whole_dist,), (whole_prev,) = reach_rows(*links, np.array([start]), limit, queue)
     held = np.isfinite(dist)
     assert np.array_equal(dist[held], whole_dist[held]) and np.array_equal(prev[held], whole_prev[held])
     assert np.array_equal(held[targets], np.isfinite(whole_dist[targets]))
     assert np.array_equal(prev[~held], np.full(n - held.sum(), -1))
     if complete or targets.size == 0:
         assert np.array_equal(dist, whole_dist)
-    again = reach_rows(g.indptr, g.indices, g.data, through, np.array([start]), limit, queue)
+    again = reach_rows(*links, np.array([start]), limit, queue)
     assert np.array_equal(again[0][0], whole_dist) and np.array_equal(again[1][0], whole_prev)
 
 

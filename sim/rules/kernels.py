@@ -144,14 +144,15 @@ def _add_edge(to, cap, nxt, first, n_edges, frm, dst, capacity):
 
 
 @njit(cache=True)
-def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray,
+def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray, closed: np.ndarray,
                starts: np.ndarray, limit: float, q: _Queue) -> tuple[np.ndarray, np.ndarray]:
     """Dijkstra from each hex of ``starts`` over the hex links (a CSR graph), stopping at cost ``limit``: for each
     start, the cost of reaching every hex (inf beyond the limit) and the hex it is reached from (-1 if none).
 
     Passing through a hex costs ``through`` on top of entering it, and an infinite ``through`` (a zone of control)
     stops a unit that enters: this is the movement graph with an entry and an exit node per hex, searched without
-    building the doubled graph. A unit leaves its own hex freely. Costs are the very floats scipy's search of the
+    building the doubled graph. No link enters a ``closed`` hex (as if its weight were inf: a ground's closures
+    need no pass over the weights). A unit leaves its own hex freely. Costs are the very floats scipy's search of the
     doubled graph gives, and so are the ways: where two hexes lead on equally cheaply, the one left at the lower
     cost wins, then the higher hex id. That is the order in which scipy's Dijkstra (a priority queue of (cost,
     node) pairs, the larger node first on equal costs, since SciPy 1.14) settles the exits, and keeping only a
@@ -165,14 +166,15 @@ def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, thr
     prev_out = np.full((starts.size, n), -1, np.int64)
     no_targets = np.zeros(0, np.bool_)
     for row in range(starts.size):
-        n_touched = _settle(q, indptr, indices, weights, through, starts[row:row + 1], limit, no_targets, 0)
+        n_touched = _settle(q, indptr, indices, weights, through, closed, starts[row:row + 1], limit, no_targets, 0)
         _take_settled(q, n_touched, dist_out[row], prev_out[row])
     return dist_out, prev_out
 
 
 @njit(cache=True)
-def reach_until(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray, start: int,
-                limit: float, q: _Queue, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+def reach_until(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray,
+                closed: np.ndarray, start: int, limit: float, q: _Queue,
+                targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """`reach_rows` from one ``start`` that ends as soon as every hex of ``targets`` is settled: the costs and ways
     of the hexes settled by then (inf and -1 elsewhere), and whether the search ran to its end (then they are the
     whole reach). A settled hex's cost and way are final, so they are the ones the whole search gives."""
@@ -184,7 +186,7 @@ def reach_until(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, th
             is_target[h] = True
             n_targets += 1
     sources = np.full(1, start, np.int64)
-    n_touched = _settle(q, indptr, indices, weights, through, sources, limit, is_target, n_targets)
+    n_touched = _settle(q, indptr, indices, weights, through, closed, sources, limit, is_target, n_targets)
     complete = True
     for b in range(q.head.size):  # entries left in buckets if the search ended early
         if q.head[b] >= 0:
@@ -210,9 +212,9 @@ def _take_settled(q: _Queue, n_touched: int, dist: np.ndarray, prev: np.ndarray)
 def nearest_cost(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """Cost from the nearest of ``sources`` to every node of a CSR graph (inf where none leads): one Dijkstra
     with every source at cost 0."""
-    through = np.zeros(indptr.size - 1)
+    through, closed = np.zeros(indptr.size - 1), np.zeros(indptr.size - 1, np.bool_)
     q = search_queue(indptr, indices, weights, through)
-    _settle(q, indptr, indices, weights, through, sources, np.inf, np.zeros(0, np.bool_), 0)
+    _settle(q, indptr, indices, weights, through, closed, sources, np.inf, np.zeros(0, np.bool_), 0)
     return q.dist
 
 
@@ -269,22 +271,22 @@ def empty_queue(n: int, n_links: int, step_min: float, step_max: float) -> _Queu
 
 
 @njit(cache=True)
-def link_weights(cost: np.ndarray, dst: np.ndarray, closed: np.ndarray, vehicle: bool, off_road: np.ndarray,
-                 river: np.ndarray, obstacle: np.ndarray, flat: np.ndarray) -> np.ndarray:
-    """Each link's ``cost``, or inf where it enters a ``closed`` hex or, for a ``vehicle``, leaves the road across
-    a river or an obstacle (``obstacle[flat]``): the movement rules' closures in one pass instead of four arrays."""
+def link_weights(cost: np.ndarray, off_road: np.ndarray, river: np.ndarray, obstacle: np.ndarray,
+                 flat: np.ndarray) -> np.ndarray:
+    """Each link's ``cost`` for a vehicle, or inf where it leaves the road across a river or an obstacle
+    (``obstacle[flat]``): the vehicles' closures in one pass instead of three arrays (the closed hexes are the
+    searches' ``closed``)."""
     out = np.empty(cost.size)
     for i in range(cost.size):
-        shut = closed[dst[i]] or (vehicle and off_road[i] and (river[i] or obstacle[flat[i]]))
-        out[i] = np.inf if shut else cost[i]
+        out[i] = np.inf if off_road[i] and (river[i] or obstacle[flat[i]]) else cost[i]
     return out
 
 
 @njit(cache=True)
-def _settle(q: _Queue, indptr, indices, weights, through, sources, limit, is_target, n_targets) -> int:
-    """Run the search from ``sources`` (each at cost 0, leaving its own node freely) up to cost ``limit``, or until
-    ``n_targets`` nodes marked in ``is_target`` are settled (0: to the end); fill ``q``'s arrays and return how
-    many nodes it touched (listed first in ``q.touched``)."""
+def _settle(q: _Queue, indptr, indices, weights, through, closed, sources, limit, is_target, n_targets) -> int:
+    """Run the search from ``sources`` (each at cost 0, leaving its own node freely, entering no ``closed`` node) up
+    to cost ``limit``, or until ``n_targets`` nodes marked in ``is_target`` are settled (0: to the end); fill
+    ``q``'s arrays and return how many nodes it touched (listed first in ``q.touched``)."""
     slot = q.head.size - 1  # bucket b's slot is b & slot
     per_width = 1.0 / q.width  # bucket of cost d: int(d * per_width), the same rule for queueing and checking
     limit = min(limit, _LARGEST)  # so that one test, nd <= limit, also turns away closed (infinite) links
@@ -316,7 +318,7 @@ def _settle(q: _Queue, indptr, indices, weights, through, sources, limit, is_tar
                 if not nd <= limit:
                     continue  # out of budget or closed
                 v = indices[e]
-                if done[v]:
+                if done[v] or closed[v]:
                     continue
                 if nd < dist[v]:
                     if dist[v] == np.inf:

@@ -163,8 +163,9 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
 
 def _search_for(m: WargameModel, mobility: str, ctx: dict) -> tuple:
     """What `reach_rows` searches for one side and mobility: the hex links (the graph's rows n to 2n - 1 are the
-    hexes' exits, whose links lead to entries 0 to n - 1), their costs, the pass-through costs, and a search queue
-    for them, kept until the ground changes (the costs and the queue longer: `_link_weights`, `_priced`).
+    hexes' exits, whose links lead to entries 0 to n - 1), their costs, the pass-through costs, the closed hexes
+    and a search queue for them, kept until the ground changes (the costs and the queue longer: they depend only
+    on the map, the mud and the obstacles, see `_link_weights` and `_priced`).
 
     Wheeled and tracked units share one: their step costs differ only by the mud, so on dry ground they are the
     same array (foot differs too by what closes to vehicles).
@@ -174,35 +175,23 @@ def _search_for(m: WargameModel, mobility: str, ctx: dict) -> tuple:
     if key not in ctx:
         base = _link_base(m, links(m.map))
         _, queue = _priced(m, base, mud)
-        ctx[key] = (*base["exits"], _link_weights(m, base, ctx["closed"], vehicle, mud), ctx["through"], queue)
+        ctx[key] = (*base["exits"], _link_weights(m, base, vehicle, mud), ctx["through"], ctx["closed"], queue)
     return ctx[key]
 
 
-def _link_weights(m: WargameModel, base: dict, closed: np.ndarray, vehicle: bool, mud: float) -> np.ndarray:
-    """`kernels.link_weights` of the step costs, kept in ``base`` across ``invalidate``s by what they are made of:
-    a vehicle's closures (obstacles), then the closed hexes, which are often the same for a side from one ground
-    to the next (read-only: searches share them)."""
+def _link_weights(m: WargameModel, base: dict, vehicle: bool, mud: float) -> np.ndarray:
+    """The step costs with the vehicles' closures (`kernels.link_weights`) for vehicles, kept in ``base`` until
+    the obstacles change (read-only: every search shares them)."""
     cost, _ = _priced(m, base, mud)
+    if not vehicle:
+        return cost
     obstacle = m.obstacle.reshape(-1)
-    key = ("open", vehicle, mud)
-    hit = base.get(key)
+    hit = base.get(("vehicle", mud))
     if hit is None or not np.array_equal(hit[0], obstacle):
-        # each link's cost with only the vehicle's closures applied: the closed hexes are laid on it below
-        no_closed = np.zeros(m.map.n, dtype=bool)
-        open_cost = link_weights(cost, base["dst"], no_closed, vehicle, base["off_road"], base["river"], obstacle,
-                                 base["flat"])
-        hit = base[key] = (obstacle.copy(), open_cost, {})
-    _, open_cost, by_closed = hit
-    weights = by_closed.get(closed.tobytes())
-    if weights is None:
-        if len(by_closed) >= 8:
-            by_closed.clear()
-        # vehicle=False: only the closed hexes shut links now
-        weights = link_weights(open_cost, base["dst"], closed, False, base["off_road"], base["river"], obstacle,
-                               base["flat"])
+        weights = link_weights(cost, base["off_road"], base["river"], obstacle, base["flat"])
         weights.flags.writeable = False
-        by_closed[closed.tobytes()] = weights
-    return weights
+        hit = base[("vehicle", mud)] = (obstacle.copy(), weights)
+    return hit[1]
 
 
 def _mud_factor(m: WargameModel, mobility: str) -> float:
@@ -220,7 +209,8 @@ def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
     entry to exit is free except in a zone of control, which has no way through: a unit that enters one stops.
     A unit starting there begins at its exit node, so it may always leave.
     """
-    *_, weights, through, _ = _search_for(m, mobility, ctx)
+    _, into, weights, through, closed, _ = _search_for(m, mobility, ctx)
+    weights = np.where(closed[into], np.inf, weights)
     return movement_graph(m.map).with_sorted_weights(np.concatenate([through, weights]))
 
 
@@ -261,6 +251,7 @@ def _priced(m: WargameModel, base: dict, mud: float) -> tuple:
     key = ("cost", mud)
     if key not in base:
         cost = _base_cost(m, base, mud)
+        cost.flags.writeable = False
         finite = cost[np.isfinite(cost)]
         base[key] = (cost, empty_queue(m.map.n, cost.size, float(finite.min()), float(finite.max()) + _THROUGH))
     return base[key]
