@@ -84,12 +84,9 @@ class Reach(Mapping):
         """The hexes in reach, in id order (worked out on first use: most reaches are only asked about a hex)."""
         return np.flatnonzero(np.isfinite(self.dist))
 
-    def path(self, dest: int) -> list[int]:
+    def path(self, dest: int) -> np.ndarray:
         """The hexes from the start to ``dest``, both included (``dest`` must be in reach)."""
-        path = [dest]
-        while path[-1] != self.start:
-            path.append(int(self.prev[path[-1]]))
-        return path[::-1]
+        return _path(self.prev, self.start, dest)
 
     def __contains__(self, hid) -> bool:
         return isinstance(hid, _HEX_ID) and 0 <= hid < self.dist.size and bool(self.dist[hid] < np.inf)
@@ -104,6 +101,21 @@ class Reach(Mapping):
 
     def __len__(self) -> int:
         return int(self.hexes.size)
+
+
+@njit(cache=True)
+def _path(prev: np.ndarray, start: int, dest: int) -> np.ndarray:
+    """`Reach.path` in one compiled pass: follow ``prev`` back from ``dest`` to ``start``."""
+    steps, h = 0, dest
+    while h != start:
+        h = prev[h]
+        steps += 1
+    path = np.empty(steps + 1, np.int64)
+    h = dest
+    for i in range(steps, -1, -1):
+        path[i] = h
+        h = prev[h]
+    return path
 
 
 def reachable(m: WargameModel, unit: Unit, commit: bool = False) -> Reach:
@@ -274,7 +286,7 @@ def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why:
     unit.status.fort_work = 0.0
     m.emit("movement", "move", unit.side, dest,
            "{unit} {why} {frm} -> {to} ({hexes} hexes, {km:.1f} km of effort){loss}.",
-           unit=unit.name, why=why, frm=m.hex_label(path[0]), to=m.hex_label(dest), hexes=len(path) - 1,
+           unit=unit.name, why=why, frm=m.hex_label(best.start), to=m.hex_label(dest), hexes=len(path) - 1,
            km=float(best.dist[dest]), loss=f"; {lost:.0f} lost to drones on the roads (interdiction {exposure:.2f})" if lost >= 1 else "")
     return True
 
