@@ -133,12 +133,12 @@ def _reach_settling(m: WargameModel, unit: Unit, targets: np.ndarray, commit: bo
     """A reach that holds each of ``targets`` if it is in reach at all, searched only as far as that takes: a
     cached one that does, else a search that stops once every target is settled (run to its end, it is the
     whole reach). Asking about a few hexes near the unit, this spares searching all of a vehicle's reach."""
-    _context(m, unit.side)
+    ctx = _context(m, unit.side)
     key = _reach_key(m, unit, commit)
     hit = m._reach_cache.get(key)
     if hit is not None and (hit.complete or np.isfinite(hit.dist[targets]).all()):
         return hit
-    *links, queue = _search_for(m, unit.utype.mobility, _context(m, unit.side))
+    *links, queue = _search_for(m, unit.utype.mobility, ctx)
     dist, prev, complete = reach_until(*links, unit.hex, key[3] + 1e-9, queue, np.asarray(targets, dtype=np.int64))
     hit = m._reach_cache[key] = Reach(dist, prev, unit.hex, complete)
     return hit
