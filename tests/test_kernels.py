@@ -15,7 +15,7 @@ from sim.ai.ukrainian import _most_within_steps, _within_steps
 from sim.rules import movement
 from sim.rules.graph import component_labels, hex_steps_to, neighbour_any, neighbour_total
 from sim.rules.isr import _numpy_sum, _spread
-from sim.rules.kernels import corridor_cut, nearest_cost, reach_rows, search_queue
+from sim.rules.kernels import corridor_cut, nearest_cost, reach_rows, reach_until, search_queue
 from sim.rules.supply import _label_components
 
 
@@ -43,10 +43,12 @@ def test_reach_costs_and_ways_equal_scipys(g, data):
     starts = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3)), dtype=np.int64)
     limit = data.draw(st.sampled_from([1.0, 2.5, 4.0, np.inf]))
     through = np.zeros(n)  # no pass-through cost: the plain graph scipy searches
+    closed = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))  # as if links into them were inf
     queue = search_queue(g.indptr, g.indices, g.data, through)
-    dist, prev = reach_rows(g.indptr, g.indices, g.data, through, starts, limit, queue)
-    again = reach_rows(g.indptr, g.indices, g.data, through, starts[::-1], limit, queue)  # a kept queue is reusable
+    dist, prev = reach_rows(g.indptr, g.indices, g.data, through, closed, starts, limit, queue)
+    again = reach_rows(g.indptr, g.indices, g.data, through, closed, starts[::-1], limit, queue)  # a kept queue is reusable
     assert np.array_equal(again[0], dist[::-1]) and np.array_equal(again[1], prev[::-1])
+    g = csr_matrix((np.where(closed[g.indices], np.inf, g.data), g.indices, g.indptr), shape=g.shape)
     want_dist, want_prev = dijkstra(g, directed=True, indices=starts, limit=limit, return_predecessors=True)
     assert np.array_equal(dist, want_dist)
     want_prev[np.arange(starts.size), starts] = -1
@@ -78,6 +80,47 @@ def test_reach_on_the_real_map_equals_scipys_search_of_the_entry_exit_graph():
         assert np.array_equal(best.prev[h], pred[h] - n)  # an entry's predecessor is the previous hex's exit
         ties += _tied_hexes(graph, dist, n, h)
     assert ties > 100  # the map has many equally cheap ways, so the tie-break was exercised
+
+
+@settings(max_examples=300, deadline=None)
+@given(g=weighted_graphs(), data=st.data())
+def test_a_search_ended_at_its_targets_holds_the_whole_searchs_costs_and_ways(g, data):
+    """Every hex `reach_until` holds has the cost and way of the whole search, every target in reach is held, and
+    a search that says it ran to its end is the whole search; the queue is left ready for the next search."""
+    n = g.shape[0]
+    start = data.draw(st.integers(0, n - 1))
+    targets = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=3)), dtype=np.int64)
+    limit = data.draw(st.sampled_from([1.0, 2.5, 4.0, np.inf]))
+    through, closed = np.zeros(n), np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    links = g.indptr, g.indices, g.data, through, closed
+    queue = search_queue(g.indptr, g.indices, g.data, through)
+    dist, prev, complete = reach_until(*links, start, limit, queue, targets)
+    (whole_dist,), (whole_prev,) = reach_rows(*links, np.array([start]), limit, queue)
+    held = np.isfinite(dist)
+    assert np.array_equal(dist[held], whole_dist[held]) and np.array_equal(prev[held], whole_prev[held])
+    assert np.array_equal(held[targets], np.isfinite(whole_dist[targets]))
+    assert np.array_equal(prev[~held], np.full(n - held.sum(), -1))
+    if complete or targets.size == 0:
+        assert np.array_equal(dist, whole_dist)
+    again = reach_rows(*links, np.array([start]), limit, queue)
+    assert np.array_equal(again[0][0], whole_dist) and np.array_equal(again[1][0], whole_prev)
+
+
+def test_a_forced_fall_back_searched_only_to_the_near_ground_picks_as_the_whole_search_does():
+    """`_fall_back_hex` ends its search once the near safe ground is settled; the whole reach must give the same
+    hex for every unit, on ground where many units have near safe ground and many do not."""
+    from sim.model import WargameModel
+
+    m = WargameModel("pokrovsk-axis-2024", seed=3)
+    picks = 0
+    for u in sorted(m.units.values(), key=lambda u: u.uid):
+        dist = movement.distance_to_enemy(m, u.side)
+        movement.invalidate(m)
+        cut = movement._fall_back_hex(m, u, dist, within_km=5.0)
+        movement.prefetch_reach(m, [u])  # the whole reach is cached now, so the pick reads it
+        assert movement._fall_back_hex(m, u, dist, within_km=5.0) == cut
+        picks += cut is not None
+    assert picks > 20
 
 
 def _tied_hexes(graph: csr_matrix, dist: np.ndarray, n: int, hexes: np.ndarray) -> int:

@@ -144,14 +144,15 @@ def _add_edge(to, cap, nxt, first, n_edges, frm, dst, capacity):
 
 
 @njit(cache=True)
-def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray,
+def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray, closed: np.ndarray,
                starts: np.ndarray, limit: float, q: _Queue) -> tuple[np.ndarray, np.ndarray]:
     """Dijkstra from each hex of ``starts`` over the hex links (a CSR graph), stopping at cost ``limit``: for each
     start, the cost of reaching every hex (inf beyond the limit) and the hex it is reached from (-1 if none).
 
     Passing through a hex costs ``through`` on top of entering it, and an infinite ``through`` (a zone of control)
     stops a unit that enters: this is the movement graph with an entry and an exit node per hex, searched without
-    building the doubled graph. A unit leaves its own hex freely. Costs are the very floats scipy's search of the
+    building the doubled graph. No link enters a ``closed`` hex (as if its weight were inf: a ground's closures
+    need no pass over the weights). A unit leaves its own hex freely. Costs are the very floats scipy's search of the
     doubled graph gives, and so are the ways: where two hexes lead on equally cheaply, the one left at the lower
     cost wins, then the higher hex id. That is the order in which scipy's Dijkstra (a priority queue of (cost,
     node) pairs, the larger node first on equal costs, since SciPy 1.14) settles the exits, and keeping only a
@@ -163,23 +164,61 @@ def reach_rows(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, thr
     n = indptr.size - 1
     dist_out = np.full((starts.size, n), np.inf)
     prev_out = np.full((starts.size, n), -1, np.int64)
+    no_targets = np.zeros(0, np.bool_)
     for row in range(starts.size):
-        n_touched = _settle(q, indptr, indices, weights, through, starts[row:row + 1], limit)
-        for i in range(n_touched):
-            v = q.touched[i]
-            dist_out[row, v], prev_out[row, v] = q.dist[v], q.prev[v]
-            q.dist[v], q.prev[v], q.left_at[v], q.done[v] = np.inf, -1, np.inf, False
+        n_touched = _settle(q, indptr, indices, weights, through, closed, starts[row:row + 1], limit, no_targets, 0)
+        _take_settled(q, n_touched, dist_out[row], prev_out[row])
     return dist_out, prev_out
+
+
+@njit(cache=True)
+def reach_until(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, through: np.ndarray,
+                closed: np.ndarray, start: int, limit: float, q: _Queue,
+                targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """`reach_rows` from one ``start`` that ends as soon as every hex of ``targets`` is settled: the costs and ways
+    of the hexes settled by then (inf and -1 elsewhere), and whether the search ran to its end (then they are the
+    whole reach). A settled hex's cost and way are final, so they are the ones the whole search gives."""
+    n = indptr.size - 1
+    is_target = np.zeros(n, np.bool_)
+    n_targets = 0
+    for h in targets:
+        if not is_target[h]:
+            is_target[h] = True
+            n_targets += 1
+    sources = np.full(1, start, np.int64)
+    n_touched = _settle(q, indptr, indices, weights, through, closed, sources, limit, is_target, n_targets)
+    complete = True
+    for b in range(q.head.size):  # entries left in buckets if the search ended early
+        if q.head[b] >= 0:
+            complete = False
+            q.head[b] = -1
+    dist, prev = np.full(n, np.inf), np.full(n, -1, np.int64)
+    _take_settled(q, n_touched, dist, prev)
+    return dist, prev, complete
+
+
+@njit(cache=True)
+def _take_settled(q: _Queue, n_touched: int, dist: np.ndarray, prev: np.ndarray) -> None:
+    """Copy the settled nodes' costs and ways out of ``q`` and leave it empty for the next search (a search run to
+    its end settles every node it touched)."""
+    for i in range(n_touched):
+        v = q.touched[i]
+        if q.done[v]:
+            dist[v], prev[v] = q.dist[v], q.prev[v]
+        q.dist[v], q.prev[v], q.left_at[v], q.done[v] = np.inf, -1, np.inf, False
 
 
 @njit(cache=True)
 def nearest_cost(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """Cost from the nearest of ``sources`` to every node of a CSR graph (inf where none leads): one Dijkstra
     with every source at cost 0."""
-    through = np.zeros(indptr.size - 1)
+    through, closed = np.zeros(indptr.size - 1), np.zeros(indptr.size - 1, np.bool_)
     q = search_queue(indptr, indices, weights, through)
-    _settle(q, indptr, indices, weights, through, sources, np.inf)
+    _settle(q, indptr, indices, weights, through, closed, sources, np.inf, np.zeros(0, np.bool_), 0)
     return q.dist
+
+
+_LARGEST = np.finfo(np.float64).max
 
 
 class _Queue(NamedTuple):
@@ -232,39 +271,42 @@ def empty_queue(n: int, n_links: int, step_min: float, step_max: float) -> _Queu
 
 
 @njit(cache=True)
-def link_weights(cost: np.ndarray, dst: np.ndarray, closed: np.ndarray, vehicle: bool, off_road: np.ndarray,
-                 river: np.ndarray, obstacle: np.ndarray, flat: np.ndarray) -> np.ndarray:
-    """Each link's ``cost``, or inf where it enters a ``closed`` hex or, for a ``vehicle``, leaves the road across
-    a river or an obstacle (``obstacle[flat]``): the movement rules' closures in one pass instead of four arrays."""
+def link_weights(cost: np.ndarray, off_road: np.ndarray, river: np.ndarray, obstacle: np.ndarray,
+                 flat: np.ndarray) -> np.ndarray:
+    """Each link's ``cost`` for a vehicle, or inf where it leaves the road across a river or an obstacle
+    (``obstacle[flat]``): the vehicles' closures in one pass instead of three arrays (the closed hexes are the
+    searches' ``closed``)."""
     out = np.empty(cost.size)
     for i in range(cost.size):
-        shut = closed[dst[i]] or (vehicle and off_road[i] and (river[i] or obstacle[flat[i]]))
-        out[i] = np.inf if shut else cost[i]
+        out[i] = np.inf if off_road[i] and (river[i] or obstacle[flat[i]]) else cost[i]
     return out
 
 
 @njit(cache=True)
-def _settle(q: _Queue, indptr, indices, weights, through, sources, limit) -> int:
-    """Run the search from ``sources`` (each at cost 0, leaving its own node freely) up to cost ``limit``; fill
+def _settle(q: _Queue, indptr, indices, weights, through, closed, sources, limit, is_target, n_targets) -> int:
+    """Run the search from ``sources`` (each at cost 0, leaving its own node freely, entering no ``closed`` node) up
+    to cost ``limit``, or until ``n_targets`` nodes marked in ``is_target`` are settled (0: to the end); fill
     ``q``'s arrays and return how many nodes it touched (listed first in ``q.touched``)."""
     slot = q.head.size - 1  # bucket b's slot is b & slot
     per_width = 1.0 / q.width  # bucket of cost d: int(d * per_width), the same rule for queueing and checking
+    limit = min(limit, _LARGEST)  # so that one test, nd <= limit, also turns away closed (infinite) links
     dist, prev, left_at, done, touched, head = q.dist, q.prev, q.left_at, q.done, q.touched, q.head
+    entry_node, entry_next = q.entry_node, q.entry_next
     n_touched = n_entries = 0
     for src in sources:
         if dist[src] > 0.0:
             dist[src] = 0.0
             touched[n_touched] = src
             n_touched += 1
-            q.entry_node[n_entries], q.entry_next[n_entries], head[0] = src, head[0], n_entries
+            entry_node[n_entries], entry_next[n_entries], head[0] = src, head[0], n_entries
             n_entries += 1
     queued, bucket = n_entries, 0
     while queued > 0:
         k = head[bucket & slot]
         head[bucket & slot] = -1
         while k >= 0:
-            u = q.entry_node[k]
-            k = q.entry_next[k]
+            u = entry_node[k]
+            k = entry_next[k]
             queued -= 1
             if done[u] or int(dist[u] * per_width) != bucket:
                 continue  # a stale entry: u was settled, or queued again more cheaply
@@ -272,22 +314,29 @@ def _settle(q: _Queue, indptr, indices, weights, through, sources, limit) -> int
             leave = dist[u] if prev[u] < 0 else dist[u] + through[u]
             left_at[u] = leave
             for e in range(indptr[u], indptr[u + 1]):
-                v = indices[e]
                 nd = leave + weights[e]
-                if nd > limit or nd == np.inf or done[v]:
-                    continue  # out of budget, closed, or settled
+                if not nd <= limit:
+                    continue  # out of budget or closed
+                v = indices[e]
+                if done[v] or closed[v]:
+                    continue
                 if nd < dist[v]:
                     if dist[v] == np.inf:
                         touched[n_touched] = v
                         n_touched += 1
                     dist[v], prev[v] = nd, u
                     later = int(nd * per_width) & slot
-                    q.entry_node[n_entries], q.entry_next[n_entries], head[later] = v, head[later], n_entries
+                    entry_node[n_entries], entry_next[n_entries], head[later] = v, head[later], n_entries
                     n_entries += 1
                     queued += 1
                 elif nd == dist[v]:  # a tie: keep the way left at the lower cost, then from the higher node
                     p = prev[v]
                     if leave < left_at[p] or (leave == left_at[p] and u > p):
                         prev[v] = u
+            if n_targets > 0 and is_target[u]:
+                n_targets -= 1
+                if n_targets == 0:
+                    head[bucket & slot] = k  # the entries left in this bucket: the caller empties the ring
+                    return n_touched
         bucket += 1
     return n_touched

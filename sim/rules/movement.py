@@ -22,7 +22,7 @@ from scipy.sparse import csr_matrix
 from sim.geo.terrain import Terrain
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
 from sim.rules.graph import hex_steps_to, links, movement_graph, neighbour_any
-from sim.rules.kernels import empty_queue, link_weights, reach_rows
+from sim.rules.kernels import empty_queue, link_weights, reach_rows, reach_until
 from sim.units import Unit, other
 
 if TYPE_CHECKING:
@@ -72,22 +72,21 @@ class Reach(Mapping):
     """Where a unit can get to this turn: maps hex -> (cost in km of effort, previous hex on the way).
 
     Backed by the search's arrays, so asking whether a hex is in reach costs nothing and no dict is built.
+    A reach not ``complete`` holds only the hexes a search settled before it stopped (`_reach_settling`): what it
+    holds is exact, but a hex it lacks may still be in reach.
     """
 
-    def __init__(self, dist: np.ndarray, prev: np.ndarray, start: int):
-        self.dist, self.prev, self.start = dist, prev, start
+    def __init__(self, dist: np.ndarray, prev: np.ndarray, start: int, complete: bool = True):
+        self.dist, self.prev, self.start, self.complete = dist, prev, start, complete
 
     @cached_property
     def hexes(self) -> np.ndarray:
         """The hexes in reach, in id order (worked out on first use: most reaches are only asked about a hex)."""
         return np.flatnonzero(np.isfinite(self.dist))
 
-    def path(self, dest: int) -> list[int]:
+    def path(self, dest: int) -> np.ndarray:
         """The hexes from the start to ``dest``, both included (``dest`` must be in reach)."""
-        path = [dest]
-        while path[-1] != self.start:
-            path.append(int(self.prev[path[-1]]))
-        return path[::-1]
+        return _path(self.prev, self.start, dest)
 
     def __contains__(self, hid) -> bool:
         return isinstance(hid, _HEX_ID) and 0 <= hid < self.dist.size and bool(self.dist[hid] < np.inf)
@@ -104,14 +103,44 @@ class Reach(Mapping):
         return int(self.hexes.size)
 
 
+@njit(cache=True)
+def _path(prev: np.ndarray, start: int, dest: int) -> np.ndarray:
+    """`Reach.path` in one compiled pass: follow ``prev`` back from ``dest`` to ``start``."""
+    steps, h = 0, dest
+    while h != start:
+        h = prev[h]
+        steps += 1
+    path = np.empty(steps + 1, np.int64)
+    h = dest
+    for i in range(steps, -1, -1):
+        path[i] = h
+        h = prev[h]
+    return path
+
+
 def reachable(m: WargameModel, unit: Unit, commit: bool = False) -> Reach:
     """Hexes the unit can reach this turn: {hex: (cost km, previous hex)}; its own hex costs 0."""
     _context(m, unit.side)
     key = _reach_key(m, unit, commit)
     hit = m._reach_cache.get(key)
-    if hit is None:
+    if hit is None or not hit.complete:
         prefetch_reach(m, (unit,), commit)
         hit = m._reach_cache[key]
+    return hit
+
+
+def _reach_settling(m: WargameModel, unit: Unit, targets: np.ndarray, commit: bool = False) -> Reach:
+    """A reach that holds each of ``targets`` if it is in reach at all, searched only as far as that takes: a
+    cached one that does, else a search that stops once every target is settled (run to its end, it is the
+    whole reach). Asking about a few hexes near the unit, this spares searching all of a vehicle's reach."""
+    ctx = _context(m, unit.side)
+    key = _reach_key(m, unit, commit)
+    hit = m._reach_cache.get(key)
+    if hit is not None and (hit.complete or np.isfinite(hit.dist[targets]).all()):
+        return hit
+    *links, queue = _search_for(m, unit.utype.mobility, ctx)
+    dist, prev, complete = reach_until(*links, unit.hex, key[3] + 1e-9, queue, np.asarray(targets, dtype=np.int64))
+    hit = m._reach_cache[key] = Reach(dist, prev, unit.hex, complete)
     return hit
 
 
@@ -132,7 +161,8 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
     for u in units:
         _context(m, u.side)
         key = _reach_key(m, u, commit)
-        if key not in m._reach_cache:
+        hit = m._reach_cache.get(key)
+        if hit is None or not hit.complete:
             groups.setdefault((u.side, u.utype.mobility, key[3]), {})[key] = u.hex
     cache = m._reach_cache
     for (side, mobility, budget), todo in groups.items():
@@ -145,8 +175,9 @@ def prefetch_reach(m: WargameModel, units, commit: bool = False) -> None:
 
 def _search_for(m: WargameModel, mobility: str, ctx: dict) -> tuple:
     """What `reach_rows` searches for one side and mobility: the hex links (the graph's rows n to 2n - 1 are the
-    hexes' exits, whose links lead to entries 0 to n - 1), their costs, the pass-through costs, and a search queue
-    for them, all kept until the ground changes.
+    hexes' exits, whose links lead to entries 0 to n - 1), their costs, the pass-through costs, the closed hexes
+    and a search queue for them, kept until the ground changes (the costs and the queue longer: they depend only
+    on the map, the mud and the obstacles, see `_link_weights` and `_priced`).
 
     Wheeled and tracked units share one: their step costs differ only by the mud, so on dry ground they are the
     same array (foot differs too by what closes to vehicles).
@@ -155,14 +186,24 @@ def _search_for(m: WargameModel, mobility: str, ctx: dict) -> tuple:
     key = ("search", vehicle, mud)
     if key not in ctx:
         base = _link_base(m, links(m.map))
-        cost, step_min, step_max = _priced(m, base, mud)
-        weights = link_weights(cost, base["dst"], ctx["closed"], vehicle, base["off_road"], base["river"],
-                               m.obstacle.reshape(-1), base["flat"])
-        # bucket width and ring from the cheapest and dearest step of all links, open or closed: wider bounds
-        # than the open links' serve as well (`empty_queue`) and need no pass over this turn's weights
-        queue = empty_queue(m.map.n, weights.size, step_min, step_max + _THROUGH)
-        ctx[key] = (*base["exits"], weights, ctx["through"], queue)
+        _, queue = _priced(m, base, mud)
+        ctx[key] = (*base["exits"], _link_weights(m, base, vehicle, mud), ctx["through"], ctx["closed"], queue)
     return ctx[key]
+
+
+def _link_weights(m: WargameModel, base: dict, vehicle: bool, mud: float) -> np.ndarray:
+    """The step costs with the vehicles' closures (`kernels.link_weights`) for vehicles, kept in ``base`` until
+    the obstacles change (read-only: every search shares them)."""
+    cost, _ = _priced(m, base, mud)
+    if not vehicle:
+        return cost
+    obstacle = m.obstacle.reshape(-1)
+    hit = base.get(("vehicle", mud))
+    if hit is None or not np.array_equal(hit[0], obstacle):
+        weights = link_weights(cost, base["off_road"], base["river"], obstacle, base["flat"])
+        weights.flags.writeable = False
+        hit = base[("vehicle", mud)] = (obstacle.copy(), weights)
+    return hit[1]
 
 
 def _mud_factor(m: WargameModel, mobility: str) -> float:
@@ -180,7 +221,8 @@ def _step_costs(m: WargameModel, mobility: str, ctx: dict) -> csr_matrix:
     entry to exit is free except in a zone of control, which has no way through: a unit that enters one stops.
     A unit starting there begins at its exit node, so it may always leave.
     """
-    *_, weights, through, _ = _search_for(m, mobility, ctx)
+    _, into, weights, through, closed, _ = _search_for(m, mobility, ctx)
+    weights = np.where(closed[into], np.inf, weights)
     return movement_graph(m.map).with_sorted_weights(np.concatenate([through, weights]))
 
 
@@ -214,19 +256,22 @@ def _base_cost(m: WargameModel, base: dict, mud: float) -> np.ndarray:
     return cost + np.where(off_road & base["river"], 0.5 * km, 0.0)
 
 
-def _priced(m: WargameModel, base: dict, mud: float) -> tuple[np.ndarray, float, float]:
-    """`_base_cost` with its cheapest and dearest step, kept in ``base`` per mud factor."""
+def _priced(m: WargameModel, base: dict, mud: float) -> tuple:
+    """`_base_cost` and an empty search queue for it, kept in ``base`` per mud factor. The queue's buckets and ring
+    come from the cheapest and dearest step of all links, open or closed: wider bounds than the open links' serve
+    as well (`empty_queue`), so every search at this mud factor shares it (each leaves it empty again)."""
     key = ("cost", mud)
     if key not in base:
         cost = _base_cost(m, base, mud)
+        cost.flags.writeable = False
         finite = cost[np.isfinite(cost)]
-        base[key] = (cost, float(finite.min()), float(finite.max()))
+        base[key] = (cost, empty_queue(m.map.n, cost.size, float(finite.min()), float(finite.max()) + _THROUGH))
     return base[key]
 
 
 def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why: str = "moves") -> bool:
     """Move along the cheapest path; pay interdiction losses on the way. Return False if dest is out of reach."""
-    best = reachable(m, unit, commit)
+    best = _reach_settling(m, unit, np.array([dest]), commit)
     if dest not in best:
         return False
     path = best.path(dest)
@@ -241,7 +286,7 @@ def move_unit(m: WargameModel, unit: Unit, dest: int, commit: bool = False, why:
     unit.status.fort_work = 0.0
     m.emit("movement", "move", unit.side, dest,
            "{unit} {why} {frm} -> {to} ({hexes} hexes, {km:.1f} km of effort){loss}.",
-           unit=unit.name, why=why, frm=m.hex_label(path[0]), to=m.hex_label(dest), hexes=len(path) - 1,
+           unit=unit.name, why=why, frm=m.hex_label(best.start), to=m.hex_label(dest), hexes=len(path) - 1,
            km=float(best.dist[dest]), loss=f"; {lost:.0f} lost to drones on the roads (interdiction {exposure:.2f})" if lost >= 1 else "")
     return True
 
@@ -300,13 +345,18 @@ def _fall_back_hex(m: WargameModel, unit: Unit, dist: np.ndarray, within_km: flo
     With ``within_km``, safe ground that close is taken when there is any, so a unit thrown out of its position
     lands beside it rather than at the best works a week's march away.
     """
-    reach = reachable(m, unit)
     hi = m.p.control.contested_high
     held = m.control >= hi if unit.side == "ru" else m.control <= 1.0 - hi  # m.held()
     if within_km is None:
-        from_here, near_km = dist, -1.0  # no hex is that near
+        reach, from_here, near_km = reachable(m, unit), dist, -1.0  # no hex is that near
     else:
         from_here, near_km = m.map.distances_from(unit.hex), within_km + 1e-9
+        # the near safe ground, in reach or not: if any of it is in reach the pick is among it, so the search
+        # may stop once it is all settled (`_fall_back_choice` reads no other cost then)
+        near = held & (dist > dist[unit.hex]) & (from_here * m.map.spec.hex_km <= near_km)
+        near[unit.hex] = False
+        targets = np.flatnonzero(near)
+        reach = _reach_settling(m, unit, targets) if targets.size else reachable(m, unit)
     best = _fall_back_choice(reach.dist, held, dist, unit.hex, m.fort, m.fort_side, 0 if unit.side == "ru" else 1,
                              from_here, m.map.spec.hex_km, near_km)
     return None if best < 0 else int(best)
