@@ -177,13 +177,13 @@ def resolve(m: WargameModel) -> None:
         pocketed = pocket[[u.hex for u in units]] if units else np.zeros(0, dtype=np.int32)
         if (pocketed >= 0).any():
             sizes = np.bincount(pocket[pocket >= 0])
-            for pid in np.unique(pocketed[pocketed >= 0]):
+            for pid in sorted(set(pocketed[pocketed >= 0].tolist())):  # np.unique's order, without its overhead
                 inside = [u for u, q in zip(units, pocketed, strict=True) if q == pid]
                 m.pocket_info.append(_pocket_entry(m, side, int(sizes[pid]), inside, 0.0))
         if threatened:
             # each cluster of threatened hexes has its own corridor: a pocket closing at one end of the front
             # says nothing about a garrison squeezed at the other
-            region = np.unique(np.array([u.hex for u in threatened], dtype=np.int64))
+            region = np.array(sorted({u.hex for u in threatened}), dtype=np.int64)
             # clusters taken in the order of their lowest hex, as `graph.component_labels` orders them
             cluster = dict(zip(region.tolist(), _label_components(m.map.nbr, region).tolist(), strict=True))
             ground = _corridor_ground(m, side, ratio)
