@@ -55,7 +55,7 @@ def _concealment_at(m: WargameModel, side_defending: str, hexes: np.ndarray,
 
 def concealment_by_hex(m: WargameModel, side_defending: str, hexes: list[int]) -> dict[int, float]:
     """`concealment` in a few hexes, as {hex: Cn}: orders look up their targets one at a time."""
-    ids = np.unique(np.array(hexes, dtype=np.int64))
+    ids = np.array(sorted(set(hexes)), dtype=np.int64)  # np.unique's order, at a fraction of its cost for a few ids
     return dict(zip(ids.tolist(), concealment(m, side_defending, ids).tolist(), strict=True))
 
 
@@ -294,7 +294,8 @@ def clear(m: WargameModel) -> None:
         rate = p.infiltration.clear_eta * m.isr[d, hexes] * m.weather["visibility"] * cn \
             + p.infiltration.clear_zeta * garrison / m.map.area_km2
         p_find = 1.0 - np.exp(-rate * days)
-        found = m.rng.binomial(np.round(pres[hexes]).astype(np.int64), np.clip(p_find, 0, 1))
+        # np.minimum(np.maximum(...)) is np.clip without its overhead, ten times the work for a few hundred hexes
+        found = m.rng.binomial(np.round(pres[hexes]).astype(np.int64), np.minimum(np.maximum(p_find, 0.0), 1.0))
         target = np.zeros(m.map.n)
         target[hexes] = found
         drone_exp = m.strike_pools[defender].allocate(target)[hexes]
@@ -302,7 +303,7 @@ def clear(m: WargameModel) -> None:
         inf_exp = np.minimum(found - drone_exp, found * np.minimum(1.0, p.infiltration.infantry_kill * days / 7.0
                                                                    * np.minimum(ratio, 5.0)))
         inf_exp = np.maximum(inf_exp, 0.0)
-        kill_p = np.where(found > 0, np.clip((drone_exp + inf_exp) / np.maximum(found, 1), 0, 1), 0.0)
+        kill_p = np.where(found > 0, np.minimum(np.maximum((drone_exp + inf_exp) / np.maximum(found, 1), 0.0), 1.0), 0.0)
         # found is drawn from the rounded presence (1.5 hidden -> 2 to find): never kill more than are there
         killed = np.minimum(m.rng.binomial(found, kill_p), pres[hexes])
         drone_part = np.where(drone_exp + inf_exp > 0, drone_exp / np.maximum(drone_exp + inf_exp, 1e-9), 0.0)

@@ -207,23 +207,36 @@ def _decay_support(hexmap, hid: int, decay_km: float, range_km: float) -> tuple[
     return hit
 
 
+def _log_miss(hexmap, hid: int, decay_km: float, range_km: float, strength: float) -> tuple[np.ndarray, np.ndarray]:
+    """`_decay_support` of one drone unit with its log-miss log(1 - min(a exp(-d/L), 0.999)) there for
+    a = ``strength`` (cached on the map: most drone units keep their hex, crew and strength from turn to turn)."""
+    cache = hexmap.__dict__.setdefault("_log_miss_cache", {})
+    key = (hid, decay_km, range_km, strength)
+    hit = cache.get(key)
+    if hit is None:
+        if len(cache) > 2048:
+            cache.clear()
+        where, decay = _decay_support(hexmap, hid, decay_km, range_km)
+        hit = cache[key] = (where, np.log1p(-np.minimum(strength * decay, 0.999)))
+    return hit
+
+
 def coverage(m: WargameModel, side: str) -> np.ndarray:
     """Drone ISR coverage I_s per hex for one side (before weather)."""
     hm = m.map
-    where, shape = [], []
+    where, terms = [], []
     for u in m.side_units(side):
         ut = u.utype
         if ut.recon <= 0:
             continue
         a = ut.recon * u.status.crew * min(1.0, u.personnel / max(ut.personnel, 1))
-        hexes, decay = _decay_support(hm, u.hex, ut.recon_km, ut.range_km)
+        hexes, log_miss = _log_miss(hm, u.hex, ut.recon_km, ut.range_km, a)
         where.append(hexes)
-        shape.append(a * decay)
+        terms.append(log_miss)
     if not where:
         return 1.0 - np.exp(np.zeros(hm.n))
     # bincount adds each hex's terms in unit order from 0, as a running sum over the units would
-    log_miss = np.bincount(np.concatenate(where), weights=np.log1p(-np.minimum(np.concatenate(shape), 0.999)),
-                           minlength=hm.n)
+    log_miss = np.bincount(np.concatenate(where), weights=np.concatenate(terms), minlength=hm.n)
     return 1.0 - np.exp(log_miss)
 
 

@@ -34,14 +34,24 @@ def season(p, date: dt.date) -> dict[str, bool]:
 
 
 def draw_days(m: WargameModel, start: dt.date, days: int) -> list[str]:
-    """Daily weather states for ``days`` days from ``start``."""
+    """Daily weather states for ``days`` days from ``start``.
+
+    ``rng.choice(k, p=probs)`` draws one uniform number and looks it up in the normalised cumulative
+    probabilities; drawing all the days' numbers in one call and looking them up gives the same states and leaves
+    the generator where the per-day calls did, at a fraction of the cost.
+    """
     clim = m.scenario.weather
     table = np.array([getattr(clim, s) for s in WEATHER_STATES])  # (states, 12)
+    cdf_by_month = {}
     states = []
-    for d in range(days):
+    for d, uniform in enumerate(m.rng.random(days).tolist()):
         month = (start + dt.timedelta(days=d)).month - 1
-        probs = table[:, month] / table[:, month].sum()
-        states.append(WEATHER_STATES[int(m.rng.choice(len(WEATHER_STATES), p=probs))])
+        cdf = cdf_by_month.get(month)
+        if cdf is None:
+            probs = table[:, month] / table[:, month].sum()
+            cdf = cdf_by_month[month] = probs.cumsum()
+            cdf /= cdf[-1]
+        states.append(WEATHER_STATES[int(cdf.searchsorted(uniform, side="right"))])
     return states
 
 
