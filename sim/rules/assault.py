@@ -16,7 +16,7 @@ from numba import njit
 
 from sim.orders import Assault
 from sim.rules.infiltration import manned, manned_at
-from sim.units import SUPPLY_STATES, Unit, other
+from sim.units import SIDES, SUPPLY_STATES, Unit, other
 
 if TYPE_CHECKING:
     from sim.model import WargameModel
@@ -31,13 +31,15 @@ def defenders(m: WargameModel, side: str, target: int, cache: dict | None = None
     """Defending units and the share of each that fights for ``target`` (all of those in it, part of neighbours)."""
     spread = m.p.control.extra.garrison_spread / 6.0
     by_hex = _memo(cache, ("by_hex", side), lambda: _units_by_hex(m, side))
-    out = [(u, 1.0) for u in by_hex.get(target, ())]
+    out = [(u, 1.0) for u in by_hex.get(target, ()) if u.alive]
     if m.own_share_at(side, target) >= 0.5:
-        out += [(u, spread) for h in m.map.nbr[target].tolist() if h >= 0 for u in by_hex.get(h, ())]
+        out += [(u, spread) for h in m.map.nbr[target].tolist() if h >= 0 for u in by_hex.get(h, ()) if u.alive]
     return sorted(out, key=lambda t: t[0].uid)
 
 
 def _units_by_hex(m: WargameModel, side: str) -> dict[int, list[Unit]]:
+    """The side's living manoeuvre units by hex; `defenders` skips those that die later, so a grouping made at the
+    start of the assault phase (where nobody moves) serves all of it."""
     out: dict[int, list[Unit]] = {}
     for u in m.side_units(side, "manoeuvre"):
         out.setdefault(u.hex, []).append(u)
@@ -182,13 +184,14 @@ def _defence_reasons(dfn: dict) -> list[str]:
 
 def resolve(m: WargameModel) -> None:
     p = m.p
+    grouped = {("by_hex", side): _units_by_hex(m, side) for side in SIDES}  # nobody moves in this phase
     for order in [o for o in m.turn_orders if isinstance(o, Assault)]:
         attackers = [m.units[uid] for uid in order.units if uid in m.units and m.units[uid].alive]
         attackers = [u for u in attackers if m.map.distance(u.hex, order.target) == 1]
         if not attackers:
             continue
         order = Assault(attackers[0].uid, order.target, tuple(u.uid for u in attackers[1:]))
-        shared: dict = {}  # the defenders' grouping, found by odds(), still holds when the casualties are shared out
+        shared = dict(grouped)  # this assault's defence, found by odds(), still holds when the casualties are shared out
         o = odds(m, order, shared)
         side = attackers[0].side
         dside = other(side)
@@ -209,8 +212,7 @@ def resolve(m: WargameModel) -> None:
         drone_lost = 0.0
         for u in attackers:
             drone_lost += m.record_loss(side, "drones", drone_exp * u.personnel / max(n_att, 1), u)
-        defs = [(m.units[uid], share) for uid, share in
-                ((u.uid, s) for u, s in defenders(m, dside, order.target, shared))]
+        defs = defenders(m, dside, order.target, shared)
         n_def = sum(u.personnel * s for u, s in defs) + m.presence[d, order.target]
         def_lost = 0.0
         if n_def > 0:
