@@ -78,7 +78,8 @@ def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
 
 def odds_ratios(m: WargameModel, attacker: Unit, targets: list[int], cache: dict | None = None) -> list[float]:
     """``odds(m, Assault(attacker.uid, t), cache)["ratio"]`` for each of ``targets``, the attack's power worked out
-    once: a commander weighing many assaults compares these, and asks `odds` only about the few it orders."""
+    once: a commander weighing many assaults compares these, and asks `odds` only about the few it orders. With a
+    ``cache``, the defender's power in every hex is worked out once (`_defence_powers`) and read from there."""
     w = _weather(m)
     w_att, cp_att = _attack_power(m, [attacker], w)
     dside = other(attacker.side)
@@ -191,7 +192,7 @@ def resolve(m: WargameModel) -> None:
         if not attackers:
             continue
         order = Assault(attackers[0].uid, order.target, tuple(u.uid for u in attackers[1:]))
-        shared = dict(grouped)  # this assault's defence, found by odds(), still holds when the casualties are shared out
+        shared = dict(grouped)  # and this assault's defence, found by odds(), for sharing out the casualties
         o = odds(m, order, shared)
         side = attackers[0].side
         dside = other(side)
