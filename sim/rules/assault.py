@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from sim.orders import Assault
-from sim.rules.infiltration import manned_at
-from sim.units import SUPPLY_STATES, Unit, other
+from sim.rules.infiltration import manned, manned_at
+from sim.units import SIDES, SUPPLY_STATES, Unit, other
 
 if TYPE_CHECKING:
     from sim.model import WargameModel
@@ -30,13 +31,15 @@ def defenders(m: WargameModel, side: str, target: int, cache: dict | None = None
     """Defending units and the share of each that fights for ``target`` (all of those in it, part of neighbours)."""
     spread = m.p.control.extra.garrison_spread / 6.0
     by_hex = _memo(cache, ("by_hex", side), lambda: _units_by_hex(m, side))
-    out = [(u, 1.0) for u in by_hex.get(target, ())]
+    out = [(u, 1.0) for u in by_hex.get(target, ()) if u.alive]
     if m.own_share_at(side, target) >= 0.5:
-        out += [(u, spread) for h in m.map.nbr[target].tolist() if h >= 0 for u in by_hex.get(h, ())]
+        out += [(u, spread) for h in m.map.nbr[target].tolist() if h >= 0 for u in by_hex.get(h, ()) if u.alive]
     return sorted(out, key=lambda t: t[0].uid)
 
 
 def _units_by_hex(m: WargameModel, side: str) -> dict[int, list[Unit]]:
+    """The side's living manoeuvre units by hex; `defenders` skips those that die later, so a grouping made at the
+    start of the assault phase (where nobody moves) serves all of it."""
     out: dict[int, list[Unit]] = {}
     for u in m.side_units(side, "manoeuvre"):
         out.setdefault(u.hex, []).append(u)
@@ -75,11 +78,15 @@ def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
 
 def odds_ratios(m: WargameModel, attacker: Unit, targets: list[int], cache: dict | None = None) -> list[float]:
     """``odds(m, Assault(attacker.uid, t), cache)["ratio"]`` for each of ``targets``, the attack's power worked out
-    once: a commander weighing many assaults compares these, and asks `odds` only about the few it orders."""
+    once: a commander weighing many assaults compares these, and asks `odds` only about the few it orders. With a
+    ``cache``, the defender's power in every hex is worked out once (`_defence_powers`) and read from there."""
     w = _weather(m)
     w_att, cp_att = _attack_power(m, [attacker], w)
     dside = other(attacker.side)
-    return [_ratio(cp_att, _target_defence(m, dside, t, w, cache)["cp_def"]) for t in targets]
+    if cache is None:
+        return [_ratio(cp_att, _target_defence(m, dside, t, w, None)["cp_def"]) for t in targets]
+    cp_def = _memo(cache, ("defence_powers", dside), lambda: _defence_powers(m, dside, w))
+    return [_ratio(cp_att, c) for c in cp_def[targets].tolist()]
 
 
 def _balance(m: WargameModel, order: Assault, cache: dict | None) -> tuple:
@@ -132,6 +139,40 @@ def _defence(m: WargameModel, dside: str, t: int, w: dict, cache: dict | None) -
             "factors": (base_def, posture, fmult, works, terrain, overwatch, m.gap[d, t])}
 
 
+def _defence_powers(m: WargameModel, dside: str, w: dict) -> np.ndarray:
+    """`_defence`'s ``cp_def`` of every hex at once, bit for bit (the same terms, added and multiplied in the same
+    order): a commander weighs dozens of targets a turn, and one pass over the map costs less than one each."""
+    p = m.p
+    d = 0 if dside == "ru" else 1
+    units = sorted(m.side_units(dside, "manoeuvre"), key=lambda u: u.uid)  # the order `defenders` adds them in
+    power = np.array([unit_power(m, u) for u in units], dtype=float)
+    hexes = np.array([u.hex for u in units], dtype=np.int64)
+    spread = p.control.extra.garrison_spread / 6.0
+    base_def = _pooled_power(m.map.nbr, hexes, power, power * spread, m.own_share(dside) >= 0.5)
+    base_def += m.presence[d] * p.control.extra.presence_quality
+    level = np.where(manned(m, dside), m.fort, 0)
+    posture = np.asarray(p.assault.posture, dtype=float)[level]
+    fmult = np.asarray(p.fortification.multiplier, dtype=float)[level]
+    terrain = np.asarray(p.terrain.defence, dtype=float)[m.map.terrain]
+    overwatch = 1.0 + p.assault.omega * m.isr[d] * w.get("visibility", 1.0)
+    return base_def * posture * fmult * terrain * overwatch * m.gap[d]
+
+
+@njit(cache=True)
+def _pooled_power(nbr: np.ndarray, hexes: np.ndarray, power: np.ndarray, spread_power: np.ndarray,
+                  holds: np.ndarray) -> np.ndarray:
+    """The power fighting for each hex (`defenders`): a unit's whole power in its own hex and its spread share in
+    each neighbour its side holds, added unit by unit in the order given (neighbourhood is symmetric)."""
+    total = np.zeros(nbr.shape[0])
+    for i in range(hexes.size):
+        x = hexes[i]
+        total[x] += power[i]
+        for t in nbr[x]:
+            if t >= 0 and holds[t]:
+                total[t] += spread_power[i]
+    return total
+
+
 def _defence_reasons(dfn: dict) -> list[str]:
     """Why a defence (`_defence`) is as strong as it is, in words."""
     base_def, posture, fmult, works, terrain, overwatch, gap = dfn["factors"]
@@ -144,13 +185,14 @@ def _defence_reasons(dfn: dict) -> list[str]:
 
 def resolve(m: WargameModel) -> None:
     p = m.p
+    grouped = {("by_hex", side): _units_by_hex(m, side) for side in SIDES}  # nobody moves in this phase
     for order in [o for o in m.turn_orders if isinstance(o, Assault)]:
         attackers = [m.units[uid] for uid in order.units if uid in m.units and m.units[uid].alive]
         attackers = [u for u in attackers if m.map.distance(u.hex, order.target) == 1]
         if not attackers:
             continue
         order = Assault(attackers[0].uid, order.target, tuple(u.uid for u in attackers[1:]))
-        shared: dict = {}  # the defenders' grouping, found by odds(), still holds when the casualties are shared out
+        shared = dict(grouped)  # and this assault's defence, found by odds(), for sharing out the casualties
         o = odds(m, order, shared)
         side = attackers[0].side
         dside = other(side)
@@ -171,8 +213,7 @@ def resolve(m: WargameModel) -> None:
         drone_lost = 0.0
         for u in attackers:
             drone_lost += m.record_loss(side, "drones", drone_exp * u.personnel / max(n_att, 1), u)
-        defs = [(m.units[uid], share) for uid, share in
-                ((u.uid, s) for u, s in defenders(m, dside, order.target, shared))]
+        defs = defenders(m, dside, order.target, shared)
         n_def = sum(u.personnel * s for u, s in defs) + m.presence[d, order.target]
         def_lost = 0.0
         if n_def > 0:

@@ -15,15 +15,18 @@ import numpy as np
 from sim.geo.terrain import Terrain
 from sim.rules.cohesion import units_by_uid
 from sim.rules.graph import neighbour_total
+from sim.rules.victory import mean_control
+from sim.units import SIDES
 
 if TYPE_CHECKING:
     from sim.model import WargameModel
 
 
-def garrison(m: WargameModel, side: str) -> np.ndarray:
-    """Personnel holding each hex for ``side``: units there, a share of units next door, and presence."""
+def garrison(m: WargameModel, side: str, personnel: np.ndarray | None = None) -> np.ndarray:
+    """Personnel holding each hex for ``side``: units there, a share of units next door, and presence.
+    ``personnel`` is the side's `manoeuvre_personnel`, if the caller has it."""
     s = 0 if side == "ru" else 1
-    own = m.manoeuvre_personnel(side)
+    own = m.manoeuvre_personnel(side) if personnel is None else personnel
     spread = m.p.control.extra.garrison_spread
     from_neighbours = neighbour_total(m.map, own) * spread / 6.0
     holds = m.own_share(side) >= 0.5
@@ -40,16 +43,18 @@ def frozen_mask(m: WargameModel) -> np.ndarray | None:
     return mask if mask.any() else None
 
 
-def _works_factor(m: WargameModel, hexes: np.ndarray, ru_holds: np.ndarray) -> np.ndarray:
+def _works_factor(m: WargameModel, hexes: np.ndarray, ru_holds: np.ndarray,
+                  personnel: dict[str, np.ndarray]) -> np.ndarray:
     """How much manned works multiply the holder's garrison in ``hexes``: 1 + fort_weight x level, where the works
-    are the holder's and it mans them (unmanned works count for nothing, notes §4.8)."""
+    are the holder's and it mans them (unmanned works count for nothing, notes §4.8). ``personnel`` holds each
+    side's `manoeuvre_personnel`."""
     weight = m.p.control.fort_weight
     if weight <= 0:
         return np.ones(hexes.size)
-    from sim.rules.infiltration import manned
+    from sim.rules.infiltration import _manned
 
     holder = np.where(ru_holds, 0, 1)
-    mans = np.where(ru_holds, manned(m, "ru")[hexes], manned(m, "ua")[hexes])
+    mans = np.where(ru_holds, _manned(m, "ru", hexes, personnel["ru"]), _manned(m, "ua", hexes, personnel["ua"]))
     own_works = m.fort_side[hexes] == holder
     return 1.0 + weight * m.fort[hexes] * (mans & own_works)
 
@@ -62,18 +67,20 @@ def resolve(m: WargameModel) -> None:
     # kappa is set for the operational hex; a smaller hex holds less ground and changes hands faster in proportion
     km = p.infiltration.kappa * m.turn_days / 7.0 * p.infiltration.kappa_hex_km / m.map.spec.hex_km
     hi, lo = p.control.contested_high, 1.0 - p.control.contested_high
-    s_ru, s_ua = garrison(m, "ru"), garrison(m, "ua")
+    personnel = {side: m.manoeuvre_personnel(side) for side in SIDES}  # for the garrisons and who mans the works
+    s_ru, s_ua = garrison(m, "ru", personnel["ru"]), garrison(m, "ua", personnel["ua"])
     total = s_ru + s_ua
     active = np.flatnonzero((total > 0.5) & ((np.minimum(s_ru, s_ua) > 0.5) | ((m.control > lo) & (m.control < hi))
                                               | ((s_ru > 0.5) & (m.control < hi)) | ((s_ua > 0.5) & (m.control > lo))))
     if frozen is not None:
         active = active[~frozen[active]]
     if active.size:
-        _shift(m, active, s_ru, s_ua, km)
+        _shift(m, active, s_ru, s_ua, km, personnel)
     _abandoned_ground(m, s_ru, s_ua, frozen)
 
 
-def _shift(m: WargameModel, active: np.ndarray, s_ru: np.ndarray, s_ua: np.ndarray, km: float) -> None:
+def _shift(m: WargameModel, active: np.ndarray, s_ru: np.ndarray, s_ua: np.ndarray, km: float,
+           personnel: dict[str, np.ndarray]) -> None:
     """Move control in the hexes where someone stands, by the balance of strength there (the module's rule); in a
     dense city core at `control.urban_pace` times the pace, so a city is taken block by block over weeks."""
     p = m.p
@@ -83,7 +90,7 @@ def _shift(m: WargameModel, active: np.ndarray, s_ru: np.ndarray, s_ua: np.ndarr
     km = km * np.where(m.map.terrain[active] == int(Terrain.CITY), p.control.urban_pace, 1.0)  # street by street
     w_ru = np.where(ru_holds, p.infiltration.theta, 1.0)
     w_ua = np.where(ru_holds, 1.0, p.infiltration.theta)
-    works = _works_factor(m, active, ru_holds)  # the holder's manned works count in the shift and the flip ratio
+    works = _works_factor(m, active, ru_holds, personnel)  # the holder's manned works count in the shift and the flip ratio
     a, b = s_ru[active] * np.where(ru_holds, works, 1.0), s_ua[active] * np.where(ru_holds, 1.0, works)
     pressure = (a * w_ru - b * w_ua) / (a * w_ru + b * w_ua)
     c1 = np.clip(c0 + km * pressure, 0.0, 1.0)
@@ -163,7 +170,7 @@ def _log_changes(m, hexes, c0, c1, s_ru, s_ua, flipped) -> None:
                flip="; the attacker has outnumbered the defender long enough for the hex to change hands" if flip else "")
     for obj, hexes_obj in m.objective_hexes.items():
         if m.objective_first_change.get(obj) is None and hexes_obj.size:
-            share = m.control[hexes_obj].mean()
+            share = mean_control(m, hexes_obj)
             start = getattr(m, "objective_start_holder", {}).get(obj)
             now = "ru" if share >= hi else "ua" if share <= lo else None
             if start is not None and now is not None and now != start:
@@ -178,9 +185,13 @@ def overrun(m: WargameModel) -> None:
     from sim.rules.movement import _fallback_target
 
     lost_below = 1.0 - m.p.control.contested_high
-    share = {side: m.own_share(side) for side in ("ru", "ua")}  # control does not change in this phase
-    for u in units_by_uid(m):
-        if u.alive and share[u.side][u.hex] <= lost_below:
+    units = units_by_uid(m)
+    # each unit's own share of its hex, read from both sides' maps laid end to end: control does not change in this
+    # phase and a unit only moves when its own turn comes, so the few units to look at are known from the start
+    slot = np.fromiter((u.hex if u.side == "ru" else m.map.n + u.hex for u in units), dtype=np.int64, count=len(units))
+    lost_ground = np.concatenate((m.own_share("ru"), m.own_share("ua")))[slot] <= lost_below
+    for u in [units[i] for i in np.flatnonzero(lost_ground).tolist()]:
+        if u.alive:
             lost = m.record_loss(u.side, "overrun", u.personnel * 0.15, u)
             dest = _fallback_target(m, u, forced=True)
             at = m.hex_label(u.hex)
