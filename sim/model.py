@@ -28,6 +28,9 @@ from sim.scenario import Scenario, find_scenario, parse_scenario
 from sim.units import SIDES, Unit, living_version, state_version
 
 SIDE_INDEX = {"ru": 0, "ua": 1}
+# the unit counters (`sim.units.state_version`) count in one process: a model copied or pickled carries its kept
+# answers with a different object here, so they are worked out afresh rather than trusted to another count
+_THIS_PROCESS = object()
 
 
 class _IdCountersPerModel(weakref.WeakKeyDictionary):
@@ -181,7 +184,7 @@ class WargameModel(mesa.Model):
     def _kept(self, name: str, version: int) -> dict:
         """The dict kept under ``name`` for answers about the units, emptied when ``version`` (see
         `sim.units.state_version`) moves on or a unit joins."""
-        key = (version, len(self.units))
+        key = (version, len(self.units), _THIS_PROCESS)
         cache = self.__dict__.get(name)
         if cache is None or cache[0] != key or cache[1] is not self.units:
             cache = (key, self.units, {})

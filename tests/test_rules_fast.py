@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from sim.ai import play_side
 from sim.geo.hexmap import NAMED_MAPS, load_map
 from sim.model import WargameModel
-from sim.rules import movement
+from sim.rules import movement, weather
 from sim.rules.graph import hex_steps_to, links, neighbour_total
 from sim.rules.supply import _pocket_labels
+from sim.scenario import WEATHER_STATES
 
 
 def _bfs_steps(hm, mask: np.ndarray) -> np.ndarray:
@@ -172,3 +177,65 @@ def test_kept_movement_graphs_are_refilled_after_the_ground_changes():
             if u.alive:
                 a, b = movement.reachable(m, u), movement.reachable(fresh, fresh.units[u.uid])
                 assert np.array_equal(a.dist, b.dist) and np.array_equal(a.prev, b.prev)
+
+
+def _living_from_scratch(m: WargameModel, side: str, role: str | None) -> list:
+    return [u for u in m.units.values() if u.side == side and u.alive and (role is None or u.utype.role == role)]
+
+
+def _personnel_from_scratch(m: WargameModel, side: str) -> np.ndarray:
+    total = np.zeros(m.map.n)
+    for u in _living_from_scratch(m, side, "manoeuvre"):
+        total[u.hex] += u.personnel * (0.5 if u.status.in_reserve else 1.0)
+    return total
+
+
+def test_kept_unit_answers_follow_every_change():
+    """`side_units` and `manoeuvre_personnel` are kept between changes: each kind of change must show at once."""
+    m = _played(2)
+    ua = m.side_units("ua", "manoeuvre")
+    mover, casualty, resting = ua[0], ua[1], ua[2]
+
+    def same():
+        for side in ("ru", "ua"):
+            for role in (None, "manoeuvre", "drone"):
+                assert m.side_units(side, role) == _living_from_scratch(m, side, role)
+            kept = m.manoeuvre_personnel(side)
+            assert np.allclose(kept, _personnel_from_scratch(m, side), rtol=0, atol=1e-9)
+            for h in (mover.hex, casualty.hex, resting.hex):
+                assert m.manoeuvre_personnel_at(side, h) == kept[h]
+
+    same()
+    mover.place(m.cells[int(m.map.nbr[mover.hex][m.map.nbr[mover.hex] >= 0][0])])
+    same()
+    casualty.status.personnel = 0.5  # dead: gone from the living
+    same()
+    casualty.status.personnel = 40.0  # back (a reinforcement refilling it)
+    same()
+    resting.status.in_reserve = not resting.status.in_reserve
+    same()
+    m.side_units("ua").clear()  # a caller's list is its own copy
+    same()
+    fresh = copy.deepcopy(m)  # a copy works its answers out afresh, then follows its own changes
+    fresh.units[casualty.uid].status.personnel = 0.0
+    assert fresh.side_units("ua", "manoeuvre") == _living_from_scratch(fresh, "ua", "manoeuvre")
+    same()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), days=st.integers(1, 40), month=st.integers(1, 12),
+       weights=st.lists(st.lists(st.integers(0, 20), min_size=6, max_size=6).filter(any), min_size=12, max_size=12))
+def test_weather_days_are_the_draws_of_rng_choice(seed, days, month, weights):
+    """`draw_days` draws all of a turn's days at once: the states and the generator afterwards must be what one
+    ``rng.choice`` a day gives (the calibrated games were played with those draws)."""
+    table = np.array(weights, dtype=float).T  # (states, 12); any month's numbers, normalised as the rule does
+    clim = SimpleNamespace(**{s: table[i].tolist() for i, s in enumerate(WEATHER_STATES)})
+    start = dt.date(2025, month, 20)  # most spans cross into the next month
+    fast = SimpleNamespace(scenario=SimpleNamespace(weather=clim), rng=np.random.default_rng(seed))
+    slow = np.random.default_rng(seed)
+    expected = []
+    for d in range(days):
+        col = table[:, (start + dt.timedelta(days=d)).month - 1]
+        expected.append(WEATHER_STATES[int(slow.choice(len(WEATHER_STATES), p=col / col.sum()))])
+    assert weather.draw_days(fast, start, days) == expected
+    assert fast.rng.random() == slow.random()
