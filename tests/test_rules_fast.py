@@ -14,9 +14,10 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from sim.ai import play_side
+from sim.ai.common import best_reachable
 from sim.geo.hexmap import NAMED_MAPS, load_map
 from sim.model import WargameModel
-from sim.rules import movement, weather
+from sim.rules import assault, movement, weather
 from sim.rules.graph import hex_steps_to, links, neighbour_total
 from sim.rules.supply import _pocket_labels
 from sim.scenario import WEATHER_STATES
@@ -239,3 +240,34 @@ def test_weather_days_are_the_draws_of_rng_choice(seed, days, month, weights):
         expected.append(WEATHER_STATES[int(slow.choice(len(WEATHER_STATES), p=col / col.sum()))])
     assert weather.draw_days(fast, start, days) == expected
     assert fast.rng.random() == slow.random()
+
+
+@pytest.mark.parametrize("scenario, turns", [("pokrovsk-axis-2024", 6), ("fortress-belt-2026", 3)])
+def test_defence_of_every_hex_at_once_equals_each_hexs_defence(scenario, turns):
+    """The AI's odds read the defence of all hexes from one pass (`_defence_powers`); it must be, bit for bit, the
+    defence `odds` works out for one target."""
+    m = WargameModel(scenario, seed=4)
+    for _ in range(turns):
+        play_side(m, "ru")
+        play_side(m, "ua")
+        m.end_turn()
+    w = assault._weather(m)
+    for side in ("ru", "ua"):
+        at_once = assault._defence_powers(m, side, w)
+        each = [assault._defence(m, side, t, w, None)["cp_def"] for t in range(m.map.n)]
+        assert at_once.tolist() == each
+        assert np.count_nonzero(at_once) > 50  # defended ground, not an empty map
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), n=st.integers(1, 60))
+def test_best_reachable_is_the_first_of_a_lexsort(data, n):
+    """`best_reachable`: of the reachable, allowed hexes ranked below the limit, the lowest rank, then cost, then id."""
+    ints = st.integers(0, 4)
+    cost = np.array(data.draw(st.lists(st.sampled_from([0.0, 1.5, 2.0, 3.25, np.inf]), min_size=n, max_size=n)))
+    ok = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    rank = np.array(data.draw(st.lists(ints, min_size=n, max_size=n)), dtype=float)
+    below = float(data.draw(ints))
+    h = np.flatnonzero(np.isfinite(cost) & ok & (rank < below))
+    want = int(h[np.lexsort((h, cost[h], rank[h]))[0]]) if h.size else None
+    assert best_reachable(movement.Reach(cost, np.full(n, -1), 0), ok, rank, below) == want
