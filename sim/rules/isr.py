@@ -57,8 +57,19 @@ class StrikePool:
         idx = np.flatnonzero(detected > 0)
         if idx.size == 0 or not len(self.units):
             return kills
-        kills[idx] = _spread(self.capacity, self.reach, idx, detected[idx].astype(float))
+        if idx.size == 1:
+            hid = int(idx[0])
+            kills[hid] = self.allocate_at(hid, float(detected[hid]))
+        else:
+            kills[idx] = _spread(self.capacity, self.reach, idx, detected[idx].astype(float))
         return kills
+
+    def allocate_at(self, hid: int, detected: float) -> float:
+        """`allocate` of ``detected`` targets in hex ``hid`` and none elsewhere: the expected kills there, bit for bit,
+        without the whole-map arrays (an assault asks about its one target hex)."""
+        if not detected > 0 or not len(self.units):
+            return 0.0
+        return _spread_at(self.capacity, self.reach, hid, detected)
 
     def spend_on(self, unit_index: int, hid: int, targets: float) -> float:
         """A striker under a strike order spends its capacity on one hex first; return expected kills."""
@@ -105,6 +116,25 @@ def _spread(capacity: np.ndarray, reach: np.ndarray, hexes: np.ndarray, remainin
             got = targets[j] * ratio
             got_total[j] += got
             remaining[j] -= got
+        capacity[i] -= use
+    return got_total
+
+
+@njit(cache=True)
+def _spread_at(capacity: np.ndarray, reach: np.ndarray, hid: int, remaining: float) -> float:
+    """`_spread` for one hex: the same arithmetic, where numpy's sum of a unit's one target is that target itself
+    (it is never negative, so adding it to -0.0 and 0.0 leaves it as it is)."""
+    got_total = 0.0
+    for i in range(capacity.size):
+        if not capacity[i] > 0:
+            continue
+        total = remaining if reach[i, hid] else 0.0
+        if total <= 0:
+            continue
+        use = total if total < capacity[i] else capacity[i]
+        got = total * (use / total)
+        got_total += got
+        remaining -= got
         capacity[i] -= use
     return got_total
 
