@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from sim.rules.graph import neighbour_total
 from sim.units import SIDES, other
 
 if TYPE_CHECKING:
@@ -270,11 +269,6 @@ def coverage(m: WargameModel, side: str) -> np.ndarray:
     return 1.0 - np.exp(log_miss)
 
 
-def neighbour_sum(m: WargameModel, field: np.ndarray) -> np.ndarray:
-    """Sum of a per-hex field over each hex's on-map neighbours."""
-    return neighbour_total(m.map, field)
-
-
 def gap_events(m: WargameModel) -> None:
     """Thin, tired sectors open gaps (a botched rotation, a withdrawal without orders): ISR and garrison vanish there."""
     p = m.p
@@ -314,19 +308,60 @@ def resolve(m: WargameModel) -> None:
     m.strike_pools = {}
     for side in SIDES:
         s = 0 if side == "ru" else 1
-        cov = coverage(m, side)
-
-        spotters = (m.presence[s] > 0) & (m.own_share(side) < 0.5)
-        if spotters.any():
-            bonus = p.isr.drg_isr_bonus * np.minimum(1.0, spotters + neighbour_sum(m, spotters.astype(float)))
-            cov = 1.0 - (1.0 - cov) * (1.0 - bonus)
-        m.isr[s] = cov * m.gap[s]
         drones = [u for u in m.side_units(side) if u.utype.sorties_per_day > 0]
         total = sum(u.utype.sorties_per_day for u in drones) or 1.0
         sigma = sum(u.utype.sorties_per_day * m.interdiction_share.get(u.uid, p.isr.interdiction_share)
                     for u in drones) / total
-        infil = p.isr.presence_interdiction * np.minimum(10.0, m.presence[s] * (m.own_share(side) < 0.5))
-        infil = infil + 0.5 * neighbour_sum(m, infil)
-        m.interdiction[s] = np.clip(vis * m.isr[s] * sigma + infil, 0.0, 0.95)
+        _isr_fields(m.map.nbr, coverage(m, side), m.presence[s], np.ascontiguousarray(m.own_share(side)), m.gap[s],
+                    float(p.isr.drg_isr_bonus), float(p.isr.presence_interdiction), float(vis), float(sigma),
+                    m.isr[s], m.interdiction[s])
         m.strike_pools[side] = StrikePool(m, side)
+
+
+@njit(cache=True)
+def _isr_fields(nbr: np.ndarray, cov: np.ndarray, presence: np.ndarray, own: np.ndarray, gap: np.ndarray,
+                drg_bonus: float, presence_interdiction: float, vis: float, sigma: float, isr_out: np.ndarray,
+                interdiction_out: np.ndarray) -> None:
+    """One side's ISR and interdiction fields, written into ``isr_out`` and ``interdiction_out``, in two passes
+    over the map instead of a dozen whole-map numpy operations; per hex the same operations in the same order as
+    the numpy code it replaced:
+
+        spotters = (presence > 0) & (own < 0.5)
+        if spotters.any(): cov = 1 - (1 - cov) * (1 - drg_bonus * minimum(1, spotters + neighbour_sum(spotters)))
+        isr = cov * gap
+        infil = presence_interdiction * minimum(10, presence * (own < 0.5)); infil += 0.5 * neighbour_sum(infil)
+        interdiction = clip(vis * isr * sigma + infil, 0, 0.95)
+
+    A neighbour sum adds the six neighbours in direction order from the first, +0.0 for one off the map
+    (`sim.rules.graph.neighbour_total`). The comparisons are written so that a NaN passes as numpy's would.
+    """
+    n = cov.size
+    spotters = np.zeros(n)
+    infil = np.empty(n)
+    any_spotter = False
+    for h in range(n):
+        held = 1.0 if own[h] < 0.5 else 0.0
+        if presence[h] > 0 and held:
+            spotters[h] = 1.0
+            any_spotter = True
+        x = presence[h] * held
+        infil[h] = presence_interdiction * (10.0 if x > 10.0 else x)
+    for h in range(n):
+        c = cov[h]
+        if any_spotter:
+            y = spotters[h] + _neighbour_sum(nbr, spotters, h)
+            c = 1.0 - (1.0 - c) * (1.0 - drg_bonus * (1.0 if y > 1.0 else y))
+        isr = c * gap[h]
+        isr_out[h] = isr
+        v = vis * isr * sigma + (infil[h] + 0.5 * _neighbour_sum(nbr, infil, h))
+        interdiction_out[h] = 0.0 if v < 0.0 else 0.95 if v > 0.95 else v
+
+
+@njit(cache=True)
+def _neighbour_sum(nbr: np.ndarray, field: np.ndarray, h: int) -> float:
+    """``field`` summed over the neighbours of hex ``h`` in direction order, +0.0 for one off the map."""
+    total = field[nbr[h, 0]] if nbr[h, 0] >= 0 else 0.0
+    for k in range(1, 6):
+        total += field[nbr[h, k]] if nbr[h, k] >= 0 else 0.0
+    return total
 
