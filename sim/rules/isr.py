@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from sim.rules.cohesion import units_by_uid
 from sim.units import SIDES, other
 
 if TYPE_CHECKING:
@@ -277,9 +278,9 @@ def gap_events(m: WargameModel) -> None:
     online_share, density_ref, g0 = p.gap.extra.online_share, p.gap.density_ref, p.gap.g0
     weeks = m.turn_days / 7.0
     for side in SIDES:
-        enemy_held = np.append(m.own_share(other(side)) >= 0.5, False)
-        units = sorted(m.side_units(side, "manoeuvre"), key=lambda u: u.uid)
-        enemy_near = enemy_held[m.map.nbr[[u.hex for u in units]]].any(axis=1).tolist() if units else ()
+        units = [u for u in _manoeuvre_by_uid(m, side) if u.alive]
+        hexes = np.fromiter((u.hex for u in units), np.int64, len(units))
+        enemy_near = _next_to_enemy(m.map.nbr, m.control, hexes, other(side) == "ru").tolist()
         front = [u for u, near in zip(units, enemy_near, strict=True) if near and not u.status.in_reserve]
         if not front:
             continue
@@ -298,6 +299,33 @@ def gap_events(m: WargameModel) -> None:
                        "to {res:.0%} for this turn.",
                        side_name="Russian" if side == "ru" else "Ukrainian", place=m.hex_label(u.hex), unit=u.name,
                        density=u.personnel * online_share / frontage_km, ref=density_ref, coh=u.status.cohesion, res=p.gap.residual)
+
+
+def _manoeuvre_by_uid(m: WargameModel, side: str) -> list:
+    """The side's manoeuvre units, dead or alive, in uid order (the order gap events draw in): kept until a unit
+    joins, as `sim.rules.cohesion.units_by_uid` is."""
+    every = units_by_uid(m)
+    cache = m.__dict__.get("_manoeuvre_by_uid")
+    if cache is None or cache[0] is not every:
+        cache = m._manoeuvre_by_uid = (every, {})
+    units = cache[1].get(side)
+    if units is None:
+        units = cache[1][side] = [u for u in every if u.side == side and u.utype.role == "manoeuvre"]
+    return units
+
+
+@njit(cache=True)
+def _next_to_enemy(nbr: np.ndarray, control: np.ndarray, hexes: np.ndarray, enemy_is_ru: bool) -> np.ndarray:
+    """Whether each of ``hexes`` has a neighbour the enemy holds at least half of (its own share >= 0.5, the share
+    worked out as `WargameModel.own_share` does)."""
+    out = np.zeros(hexes.size, np.bool_)
+    for i in range(hexes.size):
+        for k in range(6):
+            t = nbr[hexes[i], k]
+            if t >= 0 and (control[t] if enemy_is_ru else 1.0 - control[t]) >= 0.5:
+                out[i] = True
+                break
+    return out
 
 
 def resolve(m: WargameModel) -> None:
