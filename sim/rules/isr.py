@@ -17,7 +17,10 @@ from sim.rules.cohesion import units_by_uid
 from sim.units import SIDES, other
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sim.model import WargameModel
+    from sim.units import Unit, UnitType
 
 
 class StrikePool:
@@ -26,9 +29,7 @@ class StrikePool:
     def __init__(self, m: WargameModel, side: str):
         p, w = m.p, m.weather
         days = m.turn_days
-        strikers = [u for u in m.side_units(side) if u.utype.role in ("drone", "fires")
-                    or u.utype.sorties_per_day > 0]
-        self.units = sorted(strikers, key=lambda u: u.uid)
+        self.units = [u for u in _by_uid(m, side, _is_striker) if u.alive]
         ew = p.isr.ew_ru if side == "ru" else p.isr.ew_ua
         cold = p.weather.cold_sortie_factor if w.get("cold") else 1.0
         years = (m.date - m.scenario.calendar.start).days / 365.25
@@ -278,7 +279,7 @@ def gap_events(m: WargameModel) -> None:
     online_share, density_ref, g0 = p.gap.extra.online_share, p.gap.density_ref, p.gap.g0
     weeks = m.turn_days / 7.0
     for side in SIDES:
-        units = [u for u in _manoeuvre_by_uid(m, side) if u.alive]
+        units = [u for u in _by_uid(m, side, _is_manoeuvre) if u.alive]
         hexes = np.fromiter((u.hex for u in units), np.int64, len(units))
         enemy_near = _next_to_enemy(m.map.nbr, m.control, hexes, other(side) == "ru").tolist()
         front = [u for u, near in zip(units, enemy_near, strict=True) if near and not u.status.in_reserve]
@@ -301,17 +302,25 @@ def gap_events(m: WargameModel) -> None:
                        density=u.personnel * online_share / frontage_km, ref=density_ref, coh=u.status.cohesion, res=p.gap.residual)
 
 
-def _manoeuvre_by_uid(m: WargameModel, side: str) -> list:
-    """The side's manoeuvre units, dead or alive, in uid order (the order gap events draw in): kept until a unit
-    joins, as `sim.rules.cohesion.units_by_uid` is."""
+def _by_uid(m: WargameModel, side: str, is_kind: Callable[[UnitType], bool]) -> list[Unit]:
+    """The side's units of a kind, dead or alive, in uid order (the order strike pools and gap events take them
+    in): kept until a unit joins, as `sim.rules.cohesion.units_by_uid` is."""
     every = units_by_uid(m)
-    cache = m.__dict__.get("_manoeuvre_by_uid")
+    cache = m.__dict__.get("_isr_rosters")
     if cache is None or cache[0] is not every:
-        cache = m._manoeuvre_by_uid = (every, {})
-    units = cache[1].get(side)
+        cache = m._isr_rosters = (every, {})
+    units = cache[1].get((side, is_kind))
     if units is None:
-        units = cache[1][side] = [u for u in every if u.side == side and u.utype.role == "manoeuvre"]
+        units = cache[1][side, is_kind] = [u for u in every if u.side == side and is_kind(u.utype)]
     return units
+
+
+def _is_striker(ut: UnitType) -> bool:
+    return ut.role in ("drone", "fires") or ut.sorties_per_day > 0
+
+
+def _is_manoeuvre(ut: UnitType) -> bool:
+    return ut.role == "manoeuvre"
 
 
 @njit(cache=True)
