@@ -291,9 +291,10 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
     threatened = _threatened_cities(m, v, p)
     for order, reason in _city_garrisons(m, v, threatened, used):
         give(order, reason)
-    for u in sorted(v.rear_units(), key=lambda u: u.uid):
-        if u.uid in used or u.status.in_reserve or u.hex in threatened or strongpoint[u.hex]:
-            continue
+    movers = [u for u in sorted(v.rear_units(), key=lambda u: u.uid)
+              if u.uid not in used and not u.status.in_reserve and u.hex not in threatened and not strongpoint[u.hex]]
+    v.prefetch_rear(movers)  # exactly the units that move up (the default would search every rear unit)
+    for u in movers:
         dest = v.step_towards(u, 1, avoid=held)
         if dest is not None:
             held.add(dest)

@@ -135,7 +135,7 @@ def _defence(m: WargameModel, dside: str, t: int, w: dict, cache: dict | None) -
     cp_def = base_def * posture * fmult * terrain * overwatch * float(m.gap[d, t])
     n_def = sum(u.personnel * share for u, share in defs) + m.presence[d, t]
     works = "manned" if is_manned else "unmanned" if m.fort[t] else "none"
-    return {"cp_def": cp_def, "n_def": n_def, "defenders": [u.uid for u, _ in defs],
+    return {"cp_def": cp_def, "n_def": n_def, "defenders": [u.uid for u, _ in defs], "shares": defs,
             "factors": (base_def, posture, fmult, works, terrain, overwatch, m.gap[d, t])}
 
 
@@ -207,14 +207,13 @@ def resolve(m: WargameModel) -> None:
         # exposed vehicles and men draw the defender's drones
         exposure = p.assault.vehicle_exposure if any(u.utype.vehicle == "apc" for u in attackers) else 0.3
         seen = n_att * exposure * float(m.isr[d, order.target]) * m.weather["visibility"]
-        target = np.zeros(m.map.n)
-        target[order.target] = seen
-        drone_exp = float(m.strike_pools[dside].allocate(target)[order.target])
+        drone_exp = m.strike_pools[dside].allocate_at(order.target, seen)
         drone_lost = 0.0
         for u in attackers:
             drone_lost += m.record_loss(side, "drones", drone_exp * u.personnel / max(n_att, 1), u)
-        defs = defenders(m, dside, order.target, shared)
-        n_def = sum(u.personnel * s for u, s in defs) + m.presence[d, order.target]
+        # the defence odds() found: only the attackers have lost men since, so its defenders and their number stand
+        dfn = shared[("defence", dside, order.target)]
+        defs, n_def = dfn["shares"], dfn["n_def"]
         def_lost = 0.0
         if n_def > 0:
             for u, share in defs:

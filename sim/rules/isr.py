@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from sim.rules.graph import neighbour_total
+from sim.rules.cohesion import units_by_uid
 from sim.units import SIDES, other
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sim.model import WargameModel
+    from sim.units import Unit, UnitType
 
 
 class StrikePool:
@@ -26,9 +29,7 @@ class StrikePool:
     def __init__(self, m: WargameModel, side: str):
         p, w = m.p, m.weather
         days = m.turn_days
-        strikers = [u for u in m.side_units(side) if u.utype.role in ("drone", "fires")
-                    or u.utype.sorties_per_day > 0]
-        self.units = sorted(strikers, key=lambda u: u.uid)
+        self.units = [u for u in _by_uid(m, side, _is_striker) if u.alive]
         ew = p.isr.ew_ru if side == "ru" else p.isr.ew_ua
         cold = p.weather.cold_sortie_factor if w.get("cold") else 1.0
         years = (m.date - m.scenario.calendar.start).days / 365.25
@@ -57,8 +58,19 @@ class StrikePool:
         idx = np.flatnonzero(detected > 0)
         if idx.size == 0 or not len(self.units):
             return kills
-        kills[idx] = _spread(self.capacity, self.reach, idx, detected[idx].astype(float))
+        if idx.size == 1:
+            hid = int(idx[0])
+            kills[hid] = self.allocate_at(hid, float(detected[hid]))
+        else:
+            kills[idx] = _spread(self.capacity, self.reach, idx, detected[idx].astype(float))
         return kills
+
+    def allocate_at(self, hid: int, detected: float) -> float:
+        """`allocate` of ``detected`` targets in hex ``hid`` and none elsewhere: the expected kills there, bit for bit,
+        without the whole-map arrays (an assault asks about its one target hex)."""
+        if not detected > 0 or not len(self.units):
+            return 0.0
+        return _spread_at(self.capacity, self.reach, hid, detected)
 
     def spend_on(self, unit_index: int, hid: int, targets: float) -> float:
         """A striker under a strike order spends its capacity on one hex first; return expected kills."""
@@ -105,6 +117,25 @@ def _spread(capacity: np.ndarray, reach: np.ndarray, hexes: np.ndarray, remainin
             got = targets[j] * ratio
             got_total[j] += got
             remaining[j] -= got
+        capacity[i] -= use
+    return got_total
+
+
+@njit(cache=True)
+def _spread_at(capacity: np.ndarray, reach: np.ndarray, hid: int, remaining: float) -> float:
+    """`_spread` for one hex: the same arithmetic, where numpy's sum of a unit's one target is that target itself
+    (it is never negative, so adding it to -0.0 and 0.0 leaves it as it is)."""
+    got_total = 0.0
+    for i in range(capacity.size):
+        if not capacity[i] > 0:
+            continue
+        total = remaining if reach[i, hid] else 0.0
+        if total <= 0:
+            continue
+        use = total if total < capacity[i] else capacity[i]
+        got = total * (use / total)
+        got_total += got
+        remaining -= got
         capacity[i] -= use
     return got_total
 
@@ -240,11 +271,6 @@ def coverage(m: WargameModel, side: str) -> np.ndarray:
     return 1.0 - np.exp(log_miss)
 
 
-def neighbour_sum(m: WargameModel, field: np.ndarray) -> np.ndarray:
-    """Sum of a per-hex field over each hex's on-map neighbours."""
-    return neighbour_total(m.map, field)
-
-
 def gap_events(m: WargameModel) -> None:
     """Thin, tired sectors open gaps (a botched rotation, a withdrawal without orders): ISR and garrison vanish there."""
     p = m.p
@@ -253,9 +279,9 @@ def gap_events(m: WargameModel) -> None:
     online_share, density_ref, g0 = p.gap.extra.online_share, p.gap.density_ref, p.gap.g0
     weeks = m.turn_days / 7.0
     for side in SIDES:
-        enemy_held = np.append(m.own_share(other(side)) >= 0.5, False)
-        units = sorted(m.side_units(side, "manoeuvre"), key=lambda u: u.uid)
-        enemy_near = enemy_held[m.map.nbr[[u.hex for u in units]]].any(axis=1).tolist() if units else ()
+        units = [u for u in _by_uid(m, side, _is_manoeuvre) if u.alive]
+        hexes = np.fromiter((u.hex for u in units), np.int64, len(units))
+        enemy_near = _next_to_enemy(m.map.nbr, m.control, hexes, other(side) == "ru").tolist()
         front = [u for u, near in zip(units, enemy_near, strict=True) if near and not u.status.in_reserve]
         if not front:
             continue
@@ -276,6 +302,41 @@ def gap_events(m: WargameModel) -> None:
                        density=u.personnel * online_share / frontage_km, ref=density_ref, coh=u.status.cohesion, res=p.gap.residual)
 
 
+def _by_uid(m: WargameModel, side: str, is_kind: Callable[[UnitType], bool]) -> list[Unit]:
+    """The side's units of a kind, dead or alive, in uid order (the order strike pools and gap events take them
+    in): kept until a unit joins, as `sim.rules.cohesion.units_by_uid` is."""
+    every = units_by_uid(m)
+    cache = m.__dict__.get("_isr_rosters")
+    if cache is None or cache[0] is not every:
+        cache = m._isr_rosters = (every, {})
+    units = cache[1].get((side, is_kind))
+    if units is None:
+        units = cache[1][side, is_kind] = [u for u in every if u.side == side and is_kind(u.utype)]
+    return units
+
+
+def _is_striker(ut: UnitType) -> bool:
+    return ut.role in ("drone", "fires") or ut.sorties_per_day > 0
+
+
+def _is_manoeuvre(ut: UnitType) -> bool:
+    return ut.role == "manoeuvre"
+
+
+@njit(cache=True)
+def _next_to_enemy(nbr: np.ndarray, control: np.ndarray, hexes: np.ndarray, enemy_is_ru: bool) -> np.ndarray:
+    """Whether each of ``hexes`` has a neighbour the enemy holds at least half of (its own share >= 0.5, the share
+    worked out as `WargameModel.own_share` does)."""
+    out = np.zeros(hexes.size, np.bool_)
+    for i in range(hexes.size):
+        for k in range(6):
+            t = nbr[hexes[i], k]
+            if t >= 0 and (control[t] if enemy_is_ru else 1.0 - control[t]) >= 0.5:
+                out[i] = True
+                break
+    return out
+
+
 def resolve(m: WargameModel) -> None:
     """Gap events, then coverage, interdiction and strike pools for both sides."""
     p = m.p
@@ -284,19 +345,60 @@ def resolve(m: WargameModel) -> None:
     m.strike_pools = {}
     for side in SIDES:
         s = 0 if side == "ru" else 1
-        cov = coverage(m, side)
-
-        spotters = (m.presence[s] > 0) & (m.own_share(side) < 0.5)
-        if spotters.any():
-            bonus = p.isr.drg_isr_bonus * np.minimum(1.0, spotters + neighbour_sum(m, spotters.astype(float)))
-            cov = 1.0 - (1.0 - cov) * (1.0 - bonus)
-        m.isr[s] = cov * m.gap[s]
         drones = [u for u in m.side_units(side) if u.utype.sorties_per_day > 0]
         total = sum(u.utype.sorties_per_day for u in drones) or 1.0
         sigma = sum(u.utype.sorties_per_day * m.interdiction_share.get(u.uid, p.isr.interdiction_share)
                     for u in drones) / total
-        infil = p.isr.presence_interdiction * np.minimum(10.0, m.presence[s] * (m.own_share(side) < 0.5))
-        infil = infil + 0.5 * neighbour_sum(m, infil)
-        m.interdiction[s] = np.clip(vis * m.isr[s] * sigma + infil, 0.0, 0.95)
+        _isr_fields(m.map.nbr, coverage(m, side), m.presence[s], np.ascontiguousarray(m.own_share(side)), m.gap[s],
+                    float(p.isr.drg_isr_bonus), float(p.isr.presence_interdiction), float(vis), float(sigma),
+                    m.isr[s], m.interdiction[s])
         m.strike_pools[side] = StrikePool(m, side)
+
+
+@njit(cache=True)
+def _isr_fields(nbr: np.ndarray, cov: np.ndarray, presence: np.ndarray, own: np.ndarray, gap: np.ndarray,
+                drg_bonus: float, presence_interdiction: float, vis: float, sigma: float, isr_out: np.ndarray,
+                interdiction_out: np.ndarray) -> None:
+    """One side's ISR and interdiction fields, written into ``isr_out`` and ``interdiction_out``, in two passes
+    over the map instead of a dozen whole-map numpy operations; per hex the same operations in the same order as
+    the numpy code it replaced:
+
+        spotters = (presence > 0) & (own < 0.5)
+        if spotters.any(): cov = 1 - (1 - cov) * (1 - drg_bonus * minimum(1, spotters + neighbour_sum(spotters)))
+        isr = cov * gap
+        infil = presence_interdiction * minimum(10, presence * (own < 0.5)); infil += 0.5 * neighbour_sum(infil)
+        interdiction = clip(vis * isr * sigma + infil, 0, 0.95)
+
+    A neighbour sum adds the six neighbours in direction order from the first, +0.0 for one off the map
+    (`sim.rules.graph.neighbour_total`). The comparisons are written so that a NaN passes as numpy's would.
+    """
+    n = cov.size
+    spotters = np.zeros(n)
+    infil = np.empty(n)
+    any_spotter = False
+    for h in range(n):
+        held = 1.0 if own[h] < 0.5 else 0.0
+        if presence[h] > 0 and held:
+            spotters[h] = 1.0
+            any_spotter = True
+        x = presence[h] * held
+        infil[h] = presence_interdiction * (10.0 if x > 10.0 else x)
+    for h in range(n):
+        c = cov[h]
+        if any_spotter:
+            y = spotters[h] + _neighbour_sum(nbr, spotters, h)
+            c = 1.0 - (1.0 - c) * (1.0 - drg_bonus * (1.0 if y > 1.0 else y))
+        isr = c * gap[h]
+        isr_out[h] = isr
+        v = vis * isr * sigma + (infil[h] + 0.5 * _neighbour_sum(nbr, infil, h))
+        interdiction_out[h] = 0.0 if v < 0.0 else 0.95 if v > 0.95 else v
+
+
+@njit(cache=True)
+def _neighbour_sum(nbr: np.ndarray, field: np.ndarray, h: int) -> float:
+    """``field`` summed over the neighbours of hex ``h`` in direction order, +0.0 for one off the map."""
+    total = field[nbr[h, 0]] if nbr[h, 0] >= 0 else 0.0
+    for k in range(1, 6):
+        total += field[nbr[h, k]] if nbr[h, k] >= 0 else 0.0
+    return total
 
