@@ -14,7 +14,7 @@ from sim import hexgrid
 from sim.ai.ukrainian import _most_within_steps, _within_steps
 from sim.rules import movement
 from sim.rules.graph import component_labels, hex_steps_to, neighbour_any, neighbour_total
-from sim.rules.isr import _numpy_sum, _spread
+from sim.rules.isr import _isr_fields, _numpy_sum, _spread
 from sim.rules.kernels import corridor_cut, nearest_cost, reach_rows, reach_until, search_queue
 from sim.rules.supply import _label_components
 
@@ -303,3 +303,32 @@ def test_drone_post_bound_is_never_below_the_best_post():
         weights = rng.random(400) * rng.choice([1.0, 1e-3, 1e3], 400)
         exact = (_within_steps(hm.q, hm.r, posts, targets, steps) @ weights).max()
         assert _most_within_steps(hm.q, hm.r, posts, targets, weights, steps) * (1 + 1e-9) >= exact
+
+
+def _isr_fields_with_numpy(hm, cov, presence, own, gap, bonus, per_presence, vis, sigma):
+    """The numpy expressions `isr._isr_fields` replaced."""
+    spotters = (presence > 0) & (own < 0.5)
+    if spotters.any():
+        near = bonus * np.minimum(1.0, spotters + neighbour_total(hm, spotters.astype(float)))
+        cov = 1.0 - (1.0 - cov) * (1.0 - near)
+    isr = cov * gap
+    infil = per_presence * np.minimum(10.0, presence * (own < 0.5))
+    infil = infil + 0.5 * neighbour_total(hm, infil)
+    return isr, np.clip(vis * isr * sigma + infil, 0.0, 0.95)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), spotted=st.booleans())
+def test_isr_fields_equal_the_numpy_expressions_on_the_real_map(seed, spotted):
+    hm = _real_map()
+    rng = np.random.default_rng(seed)
+    cov, own, gap = rng.random(hm.n), rng.random(hm.n), rng.uniform(0.3, 1.0, hm.n)
+    presence = np.where(rng.random(hm.n) < 0.05, rng.uniform(0, 30, hm.n), 0.0)
+    if not spotted:  # no infiltrators on enemy ground: the spotters' bonus is skipped
+        presence[own < 0.5] = 0.0
+    knobs = rng.uniform(0.05, 0.9, 4)
+    isr, interdiction = np.empty(hm.n), np.empty(hm.n)
+    _isr_fields(hm.nbr, cov, presence, own, gap, *knobs, isr, interdiction)
+    want_isr, want_interdiction = _isr_fields_with_numpy(hm, cov, presence, own, gap, *knobs)
+    assert np.array_equal(isr, want_isr) and np.array_equal(interdiction, want_interdiction)
+    assert (interdiction > 0).any() and (interdiction < 0.95).any()
