@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from sim.rules.cohesion import units_by_uid
+from sim.rules.graph import neighbour_any
 from sim.units import SIDES, other
 
 if TYPE_CHECKING:
@@ -281,7 +282,7 @@ def gap_events(m: WargameModel) -> None:
     for side in SIDES:
         units = [u for u in _by_uid(m, side, _is_manoeuvre) if u.alive]
         hexes = np.fromiter((u.hex for u in units), np.int64, len(units))
-        enemy_near = _next_to_enemy(m.map.nbr, m.control, hexes, other(side) == "ru").tolist()
+        enemy_near = neighbour_any(m.map, m.own_share(other(side)) >= 0.5)[hexes].tolist()
         front = [u for u, near in zip(units, enemy_near, strict=True) if near and not u.status.in_reserve]
         if not front:
             continue
@@ -321,20 +322,6 @@ def _is_striker(ut: UnitType) -> bool:
 
 def _is_manoeuvre(ut: UnitType) -> bool:
     return ut.role == "manoeuvre"
-
-
-@njit(cache=True)
-def _next_to_enemy(nbr: np.ndarray, control: np.ndarray, hexes: np.ndarray, enemy_is_ru: bool) -> np.ndarray:
-    """Whether each of ``hexes`` has a neighbour the enemy holds at least half of (its own share >= 0.5, the share
-    worked out as `WargameModel.own_share` does)."""
-    out = np.zeros(hexes.size, np.bool_)
-    for i in range(hexes.size):
-        for k in range(6):
-            t = nbr[hexes[i], k]
-            if t >= 0 and (control[t] if enemy_is_ru else 1.0 - control[t]) >= 0.5:
-                out[i] = True
-                break
-    return out
 
 
 def resolve(m: WargameModel) -> None:
