@@ -21,7 +21,7 @@ from scipy.sparse import csr_matrix
 
 from sim.geo.terrain import Terrain
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
-from sim.rules.graph import hex_steps_to, links, movement_graph, neighbour_any
+from sim.rules.graph import hex_steps_to, links, movement_graph, padded_neighbours
 from sim.rules.kernels import empty_queue, link_weights, reach_rows, reach_until
 from sim.units import Unit, other
 
@@ -54,15 +54,36 @@ def _context(m: WargameModel, side: str) -> dict:
         cache = m._move_ctx
     if side in cache:
         return cache[side]
-    p = m.p
-    enemy = other(side)
-    enemy_share = m.own_share(enemy)
-    enemy_troops = m.manoeuvre_personnel(enemy) + m.presence[0 if enemy == "ru" else 1]
-    enemy_held = (enemy_share >= p.control.contested_high) & (enemy_troops > 0)
-    zoc = neighbour_any(m.map, enemy_held)
-    ctx = {"closed": enemy_share > p.movement.enemy_control_limit, "zoc": zoc, "through": np.where(zoc, np.inf, _THROUGH)}
-    cache[side] = ctx
+    p, enemy = m.p, other(side)
+    closed, zoc, through = _ground(m.control, enemy == "ru", m.manoeuvre_personnel(enemy),
+                                   m.presence[0 if enemy == "ru" else 1], p.control.contested_high,
+                                   p.movement.enemy_control_limit, padded_neighbours(m.map))
+    ctx = cache[side] = {"closed": closed, "zoc": zoc, "through": through}
     return ctx
+
+
+@njit(cache=True)
+def _ground(control: np.ndarray, enemy_is_ru: bool, personnel: np.ndarray, presence: np.ndarray, hi: float,
+            limit: float, padded_nbr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_context`'s arrays in two compiled passes: the hexes closed to the side (the enemy's share above
+    ``limit``), its zones of control (next to a hex the enemy holds, share at least ``hi``, with troops in it:
+    `graph.neighbour_any`) and the cost of passing through each hex (inf in a zone of control)."""
+    n = control.size
+    closed = np.empty(n, np.bool_)
+    enemy_held = np.zeros(n + 1, np.bool_)  # the last entry stands for off the map
+    for h in range(n):
+        share = control[h] if enemy_is_ru else 1.0 - control[h]  # m.own_share(enemy)
+        closed[h] = share > limit
+        enemy_held[h] = share >= hi and personnel[h] + presence[h] > 0
+    zoc = np.zeros(n, np.bool_)
+    through = np.full(n, _THROUGH)
+    for h in range(n):
+        for j in range(6):
+            if enemy_held[padded_nbr[h, j]]:
+                zoc[h] = True
+                through[h] = np.inf
+                break
+    return closed, zoc, through
 
 
 _HEX_ID = (int, np.integer)
@@ -298,14 +319,28 @@ def distance_to_enemy(m: WargameModel, side: str) -> np.ndarray:
     invalidations (overruns, breaks) ask again although control has not moved.
     """
     _context(m, side)  # the side's ground is fixed from its first question in a turn, as for `reachable`
-    enemy_held = m.own_share(other(side)) >= 0.5
     cache = m.__dict__.setdefault("_enemy_steps", {})
     hit = cache.get(side)
-    if hit is None or not np.array_equal(hit[0], enemy_held):
+    if hit is not None and _same_values(hit[0], m.control):  # the cheap test: control has not moved at all
+        return hit[2]
+    enemy_held = m.own_share(other(side)) >= 0.5
+    if hit is None or not np.array_equal(hit[1], enemy_held):
         steps = hex_steps_to(m.map, enemy_held)
         steps.flags.writeable = False
-        hit = cache[side] = (enemy_held, steps)
-    return hit[1]
+    else:
+        steps = hit[2]  # control moved, but not across the half-way mark
+    cache[side] = (m.control.copy(), enemy_held, steps)
+    return steps
+
+
+@njit(cache=True)
+def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """``np.array_equal(a, b)`` for two arrays of one shape, in one compiled pass that stops at the first
+    difference (no temporary array)."""
+    i = 0
+    while i < a.size and a[i] == b[i]:
+        i += 1
+    return i == a.size
 
 
 def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
