@@ -335,12 +335,12 @@ def distance_to_enemy(m: WargameModel, side: str) -> np.ndarray:
 
 @njit(cache=True)
 def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
-    """``np.array_equal(a, b)`` for two arrays of one shape, in one compiled pass that stops at the first
-    difference (no temporary array)."""
+    """``np.array_equal(a, b)`` for two 1-d arrays, in one compiled pass that stops at the first difference (no
+    temporary array)."""
     i = 0
-    while i < a.size and a[i] == b[i]:
+    while i < a.size and i < b.size and a[i] == b[i]:
         i += 1
-    return i == a.size
+    return i == a.size == b.size
 
 
 def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
@@ -383,18 +383,19 @@ def _fall_back_hex(m: WargameModel, unit: Unit, dist: np.ndarray, within_km: flo
     few hexes that near (`HexMap.within`), and the whole map only when none of it is in reach.
     """
     ru = unit.side == "ru"
-    ground = (m.control, ru, m.p.control.contested_high, dist, unit.hex, m.fort, m.fort_side, 0 if ru else 1)
+    safer = (m.control, ru, m.p.control.contested_high, dist, unit.hex)  # what `_is_safer` reads
+    works = (m.fort, m.fort_side, 0 if ru else 1)
     if within_km is not None:
         # the near safe ground, in reach or not: if any of it is in reach the pick is among it, so the search
         # may stop once it is all settled (no other cost is read then)
         disc = m.map.within(unit.hex, m.map.steps_within(within_km + 1e-9))[0]
-        near = _safer_hexes(disc, *ground[:5])
+        near = _safer_hexes(disc, *safer)
         if near.size:
-            best = _fall_back_choice(_reach_settling(m, unit, near).dist, near, *ground)
+            best = _fall_back_choice(_reach_settling(m, unit, near).dist, near, *safer, *works)
             if best >= 0:
                 return int(best)
             # none in reach: that search ran to its end, so the whole reach below is the cached one
-    best = _fall_back_choice(reachable(m, unit).dist, m.map.ids, *ground)
+    best = _fall_back_choice(reachable(m, unit).dist, m.map.ids, *safer, *works)
     return None if best < 0 else int(best)
 
 
