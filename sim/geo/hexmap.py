@@ -253,6 +253,13 @@ class HexMap:
     def _axial(self) -> list[tuple[int, int]]:
         return list(zip(self.q.tolist(), self.r.tolist(), strict=True))
 
+    @cached_property
+    def ids(self) -> np.ndarray:
+        """Every hex id in order, ``np.arange(n)`` (read-only, kept: whole-map passes over a list of hexes take it)."""
+        ids = np.arange(self.n)
+        ids.flags.writeable = False
+        return ids
+
     def distance_km(self, a: int, b: int) -> float:
         """Planar distance between hex centres in km (projection error < 0.2 %)."""
         return float(math.hypot(self.x_km[a] - self.x_km[b], self.y_km[a] - self.y_km[b]))
@@ -283,6 +290,17 @@ class HexMap:
                 a.flags.writeable = False
             cache[(hid, radius)] = hit
         return hit
+
+    def steps_within(self, km: float) -> int:
+        """The most hex steps whose length (steps x ``hex_km``, as the rules multiply it) is at most ``km``; -1 if
+        not even 0: ``within(hid, steps_within(km))`` holds exactly the hexes with ``d * hex_km <= km``."""
+        hex_km = self.spec.hex_km
+        steps = math.floor(km / hex_km)
+        while steps >= 0 and steps * hex_km > km:
+            steps -= 1
+        while (steps + 1) * hex_km <= km:
+            steps += 1
+        return steps
 
     def neighbours(self, hid: int) -> list[int]:
         """On-map neighbours of a hex, in DIRECTIONS order."""

@@ -128,11 +128,12 @@ def neighbour_total(hexmap, field: np.ndarray) -> np.ndarray:
     Bit for bit what ``np.append(field, 0)[nbr].sum(axis=1)`` gives (numpy adds a short row left to right), in one
     compiled pass: numpy pays more for gathering six columns than for the additions.
     """
-    return _neighbour_total(_padded_neighbours(hexmap), np.asarray(field, dtype=float))
+    return _neighbour_total(padded_neighbours(hexmap), np.asarray(field, dtype=float))
 
 
-def _padded_neighbours(hexmap) -> np.ndarray:
-    """The neighbour table with n (one past the last hex) for off the map, as int64 (cached on the map)."""
+def padded_neighbours(hexmap) -> np.ndarray:
+    """The neighbour table with n (one past the last hex) for off the map, as int64 (cached on the map): a
+    compiled pass over neighbours reads an (n + 1)-array at it with no test for off the map."""
     cached = getattr(hexmap, "_padded_nbr", None)
     if cached is None or cached[0] is not hexmap.nbr:
         padded = np.where(hexmap.nbr >= 0, hexmap.nbr, hexmap.n).astype(np.int64)
@@ -158,7 +159,7 @@ def _neighbour_total(padded_nbr: np.ndarray, field: np.ndarray) -> np.ndarray:
 def neighbour_any(hexmap, mask: np.ndarray) -> np.ndarray:
     """Whether any on-map neighbour of each hex is in ``mask``: ``np.append(mask, False)[nbr].any(axis=1)`` in
     one compiled pass, for the reason given in `neighbour_total`."""
-    return _neighbour_any(_padded_neighbours(hexmap), np.asarray(mask, dtype=np.bool_))
+    return _neighbour_any(padded_neighbours(hexmap), np.asarray(mask, dtype=np.bool_))
 
 
 @njit(cache=True)

@@ -21,7 +21,7 @@ from scipy.sparse import csr_matrix
 
 from sim.geo.terrain import Terrain
 from sim.orders import Commit, DigIn, Move, Reserve, Rotate, Withdraw
-from sim.rules.graph import hex_steps_to, links, movement_graph, neighbour_any
+from sim.rules.graph import hex_steps_to, links, movement_graph, padded_neighbours
 from sim.rules.kernels import empty_queue, link_weights, reach_rows, reach_until
 from sim.units import Unit, other
 
@@ -54,15 +54,36 @@ def _context(m: WargameModel, side: str) -> dict:
         cache = m._move_ctx
     if side in cache:
         return cache[side]
-    p = m.p
-    enemy = other(side)
-    enemy_share = m.own_share(enemy)
-    enemy_troops = m.manoeuvre_personnel(enemy) + m.presence[0 if enemy == "ru" else 1]
-    enemy_held = (enemy_share >= p.control.contested_high) & (enemy_troops > 0)
-    zoc = neighbour_any(m.map, enemy_held)
-    ctx = {"closed": enemy_share > p.movement.enemy_control_limit, "zoc": zoc, "through": np.where(zoc, np.inf, _THROUGH)}
-    cache[side] = ctx
+    p, enemy = m.p, other(side)
+    closed, zoc, through = _ground(m.control, enemy == "ru", m.manoeuvre_personnel(enemy),
+                                   m.presence[0 if enemy == "ru" else 1], p.control.contested_high,
+                                   p.movement.enemy_control_limit, padded_neighbours(m.map))
+    ctx = cache[side] = {"closed": closed, "zoc": zoc, "through": through}
     return ctx
+
+
+@njit(cache=True)
+def _ground(control: np.ndarray, enemy_is_ru: bool, personnel: np.ndarray, presence: np.ndarray, hi: float,
+            limit: float, padded_nbr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_context`'s arrays in two compiled passes: the hexes closed to the side (the enemy's share above
+    ``limit``), its zones of control (next to a hex the enemy holds, share at least ``hi``, with troops in it:
+    `graph.neighbour_any`) and the cost of passing through each hex (inf in a zone of control)."""
+    n = control.size
+    closed = np.empty(n, np.bool_)
+    enemy_held = np.zeros(n + 1, np.bool_)  # the last entry stands for off the map
+    for h in range(n):
+        share = control[h] if enemy_is_ru else 1.0 - control[h]  # m.own_share(enemy)
+        closed[h] = share > limit
+        enemy_held[h] = share >= hi and personnel[h] + presence[h] > 0
+    zoc = np.zeros(n, np.bool_)
+    through = np.full(n, _THROUGH)
+    for h in range(n):
+        for j in range(6):
+            if enemy_held[padded_nbr[h, j]]:
+                zoc[h] = True
+                through[h] = np.inf
+                break
+    return closed, zoc, through
 
 
 _HEX_ID = (int, np.integer)
@@ -298,14 +319,28 @@ def distance_to_enemy(m: WargameModel, side: str) -> np.ndarray:
     invalidations (overruns, breaks) ask again although control has not moved.
     """
     _context(m, side)  # the side's ground is fixed from its first question in a turn, as for `reachable`
-    enemy_held = m.own_share(other(side)) >= 0.5
     cache = m.__dict__.setdefault("_enemy_steps", {})
     hit = cache.get(side)
-    if hit is None or not np.array_equal(hit[0], enemy_held):
+    if hit is not None and _same_values(hit[0], m.control):  # the cheap test: control has not moved at all
+        return hit[2]
+    enemy_held = m.own_share(other(side)) >= 0.5
+    if hit is None or not np.array_equal(hit[1], enemy_held):
         steps = hex_steps_to(m.map, enemy_held)
         steps.flags.writeable = False
-        hit = cache[side] = (enemy_held, steps)
-    return hit[1]
+    else:
+        steps = hit[2]  # control moved, but not across the half-way mark
+    cache[side] = (m.control.copy(), enemy_held, steps)
+    return steps
+
+
+@njit(cache=True)
+def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """``np.array_equal(a, b)`` for two 1-d arrays, in one compiled pass that stops at the first difference (no
+    temporary array)."""
+    i = 0
+    while i < a.size and i < b.size and a[i] == b[i]:
+        i += 1
+    return i == a.size == b.size
 
 
 def withdrawal_target(m: WargameModel, unit: Unit) -> int | None:
@@ -317,14 +352,15 @@ def breakout_target(m: WargameModel, unit: Unit) -> int | None:
     """Where an encircled unit breaks out to: the nearest hex its side holds outside every pocket, within
     `supply.breakout_km` as the crow flies (small groups slip through the ring on foot); None if there is none."""
     s = 0 if unit.side == "ru" else 1
-    steps = m.map.distances_from(unit.hex)
-    out = (m.own_share(unit.side) >= m.p.control.contested_high) & (m.pocket[s] < 0)
-    out &= m.map.terrain != int(Terrain.WATER)
-    out &= steps * m.map.spec.hex_km <= m.p.supply.breakout_km + 1e-9
-    h = np.flatnonzero(out)
-    if h.size == 0:
+    disc, steps = m.map.within(unit.hex, m.map.steps_within(m.p.supply.breakout_km + 1e-9))
+    control = m.control[disc]
+    own_share = control if s == 0 else 1.0 - control  # m.own_share(unit.side) there
+    out = (own_share >= m.p.control.contested_high) & (m.pocket[s, disc] < 0)
+    out &= m.map.terrain[disc] != int(Terrain.WATER)
+    i = np.flatnonzero(out)
+    if i.size == 0:
         return None
-    return int(h[np.lexsort((h, steps[h]))[0]])  # nearest, then lowest id
+    return int(disc[i[np.argmin(steps[i])]])  # nearest, then lowest id (the first of the least steps)
 
 
 def break_out(m: WargameModel, unit: Unit, dest: int, why: str) -> None:
@@ -343,47 +379,60 @@ def _fall_back_hex(m: WargameModel, unit: Unit, dist: np.ndarray, within_km: flo
     """`withdrawal_target` given the hex distances to the enemy (the AI's cached ones or the turn phases').
 
     With ``within_km``, safe ground that close is taken when there is any, so a unit thrown out of its position
-    lands beside it rather than at the best works a week's march away.
+    lands beside it rather than at the best works a week's march away. That ground is looked for only among the
+    few hexes that near (`HexMap.within`), and the whole map only when none of it is in reach.
     """
-    hi = m.p.control.contested_high
-    held = m.control >= hi if unit.side == "ru" else m.control <= 1.0 - hi  # m.held()
-    if within_km is None:
-        reach, from_here, near_km = reachable(m, unit), dist, -1.0  # no hex is that near
-    else:
-        from_here, near_km = m.map.distances_from(unit.hex), within_km + 1e-9
+    ru = unit.side == "ru"
+    safer = (m.control, ru, m.p.control.contested_high, dist, unit.hex)  # what `_is_safer` reads
+    works = (m.fort, m.fort_side, 0 if ru else 1)
+    if within_km is not None:
         # the near safe ground, in reach or not: if any of it is in reach the pick is among it, so the search
-        # may stop once it is all settled (`_fall_back_choice` reads no other cost then)
-        near = held & (dist > dist[unit.hex]) & (from_here * m.map.spec.hex_km <= near_km)
-        near[unit.hex] = False
-        targets = np.flatnonzero(near)
-        reach = _reach_settling(m, unit, targets) if targets.size else reachable(m, unit)
-    best = _fall_back_choice(reach.dist, held, dist, unit.hex, m.fort, m.fort_side, 0 if unit.side == "ru" else 1,
-                             from_here, m.map.spec.hex_km, near_km)
+        # may stop once it is all settled (no other cost is read then)
+        disc = m.map.within(unit.hex, m.map.steps_within(within_km + 1e-9))[0]
+        near = _safer_hexes(disc, *safer)
+        if near.size:
+            best = _fall_back_choice(_reach_settling(m, unit, near).dist, near, *safer, *works)
+            if best >= 0:
+                return int(best)
+            # none in reach: that search ran to its end, so the whole reach below is the cached one
+    best = _fall_back_choice(reachable(m, unit).dist, m.map.ids, *safer, *works)
     return None if best < 0 else int(best)
 
 
 @njit(cache=True)
-def _fall_back_choice(cost: np.ndarray, held: np.ndarray, steps: np.ndarray, start: int, fort: np.ndarray,
-                      fort_side: np.ndarray, s: int, from_here: np.ndarray, hex_km: float, near_km: float) -> int:
-    """`_fall_back_hex`'s pick in one pass over the map (-1 for none): of the hexes in reach (finite ``cost``)
-    other than ``start``, held and farther from the enemy (``steps``), the near ones (``from_here`` x ``hex_km``
-    within ``near_km``) if there are any, the best score, then the cheapest, then the lowest id. The score,
+def _is_safer(h: int, control: np.ndarray, ru: bool, hi: float, steps: np.ndarray, start: int) -> bool:
+    """Whether hex ``h`` is ground to fall back to from ``start``: held by the side (`WargameModel.held`) and
+    farther from the enemy (``steps``)."""
+    held = control[h] >= hi if ru else control[h] <= 1.0 - hi
+    return h != start and held and steps[h] > steps[start]
+
+
+@njit(cache=True)
+def _safer_hexes(hexes: np.ndarray, control: np.ndarray, ru: bool, hi: float, steps: np.ndarray,
+                 start: int) -> np.ndarray:
+    """The hexes of ``hexes`` that `_is_safer`, in their order."""
+    keep = np.zeros(hexes.size, np.bool_)
+    for i in range(hexes.size):
+        keep[i] = _is_safer(hexes[i], control, ru, hi, steps, start)
+    return hexes[keep]
+
+
+@njit(cache=True)
+def _fall_back_choice(cost: np.ndarray, hexes: np.ndarray, control: np.ndarray, ru: bool, hi: float,
+                      steps: np.ndarray, start: int, fort: np.ndarray, fort_side: np.ndarray, s: int) -> int:
+    """`_fall_back_hex`'s pick among ``hexes`` (ascending ids) in one pass (-1 for none): of those in reach
+    (finite ``cost``) that `_is_safer`, the best score, then the cheapest, then the lowest id. The score,
     -(3 for usable works + the steps gained, at most 3), is an integer."""
     here = steps[start]
-    best_any = best_near = -1
-    score_any = score_near = 0
-    cost_any = cost_near = 0.0
-    for h in range(cost.size):
-        if not cost[h] < np.inf or h == start or not held[h] or steps[h] <= here:
+    best, best_score, best_cost = -1, 0, 0.0
+    for h in hexes:
+        if not cost[h] < np.inf or not _is_safer(h, control, ru, hi, steps, start):
             continue
         bonus = 3 if fort[h] > 0 and (fort_side[h] == -1 or fort_side[h] == s) else 0
         score = -(bonus + min(steps[h] - here, 3))
-        if best_any < 0 or score < score_any or (score == score_any and cost[h] < cost_any):
-            best_any, score_any, cost_any = h, score, cost[h]
-        if from_here[h] * hex_km <= near_km and (
-                best_near < 0 or score < score_near or (score == score_near and cost[h] < cost_near)):
-            best_near, score_near, cost_near = h, score, cost[h]
-    return best_near if best_near >= 0 else best_any
+        if best < 0 or score < best_score or (score == best_score and cost[h] < best_cost):
+            best, best_score, best_cost = h, score, cost[h]
+    return best
 
 
 def first_by(rank: np.ndarray, cost: np.ndarray, ids: np.ndarray) -> int:
