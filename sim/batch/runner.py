@@ -84,13 +84,15 @@ class _ControlRecorder:
         return []
 
 
-def play(task: RunTask):
-    """Play one run to the end; return the model and its record (what the tables are built from)."""
+def play(task: RunTask, *, record_events: bool = False):
+    """Play one run to the end; return the model and its record (what the tables are built from).
+
+    A batch keeps no events, so by default the model records none (the game is the same either way)."""
     from sim.ai import commanders_for
     from sim.model import WargameModel
 
     model = WargameModel(task.scenario_path, seed=seed_for(task.root_seed, task.seed_index),
-                         params=task.parameters)
+                         params=task.parameters, record_events=record_events)
     recorder = _ControlRecorder(model.map.n)
     model.run(commanders=[recorder, *commanders_for(model)])
     recorder(model)
@@ -479,7 +481,7 @@ def run_single(task: RunTask, out: Path, *, fmt: str = "csv", snapshot_every: in
     if kind == "batch":
         raise BatchError(f"{out} holds a batch; choose another --out folder for a single run")
     started = _now()
-    model, record = play(task)
+    model, record = play(task, record_events=True)  # its events are written out below
     seeding = {"root_seed": task.root_seed, "seed_index": task.seed_index,
                "rule": "SeedSequence(root_seed)" if task.seed_index is None else
                "SeedSequence(root_seed, spawn_key=(seed_index,)), as run of the batch it comes from"}
