@@ -97,7 +97,9 @@ class WargameModel(mesa.Model):
     """One game: a scenario, its parameters, a seed and the orders given so far."""
 
     def __init__(self, scenario: Scenario | str | Path, *, seed: int | np.random.SeedSequence = 0,
-                 params: dict[str, Any] | None = None):
+                 params: dict[str, Any] | None = None, record_events: bool = True):
+        """``record_events=False`` leaves events unrecorded (`emit` returns at once): for games whose events
+        nobody reads, such as batch runs; nothing in the rules or the AI reads them, so the game is the same."""
         if isinstance(scenario, Scenario):
             self.scenario_path: Path | None = None
         else:
@@ -141,6 +143,7 @@ class WargameModel(mesa.Model):
         self.pending: dict[str, list[Order]] = {s: [] for s in SIDES}
         self._busy: set[str] = set()
         self.order_log: list[list[Order]] = []  # orders given in each resolved turn, for saves and replays
+        self.record_events = record_events
         self.events: list[Event] = []  # this turn's events
         self.history: list[list[Event]] = []
         self.metrics: list[dict[str, Any]] = []
@@ -255,17 +258,12 @@ class WargameModel(mesa.Model):
         return self.scenario.calendar.start + dt.timedelta(days=turn * self.turn_days)
 
     def hex_label(self, hid: int) -> str:
-        """A readable name for a hex: its place name if any, else its column and row (kept: events and order
-        reasons ask for a few hundred labels a turn)."""
+        """A readable name for a hex: its place name if any, else its column and row (events and order reasons
+        ask for a few hundred labels a turn, so every label of the map is made once, then looked up)."""
         labels = self.__dict__.get("_hex_labels")
         if labels is None or labels[0] is not self.map:
-            labels = self._hex_labels = (self.map, {})
-        label = labels[1].get(hid)
-        if label is None:
-            name = self.hex_names.get(hid)
-            col, row = self.map.coords(hid)
-            label = labels[1][hid] = f"{name} ({col},{row})" if name else f"hex ({col},{row})"
-        return label
+            labels = self._hex_labels = (self.map, _hex_labels(self.map))
+        return labels[1][hid]
 
     def record_loss(self, side: str, cause: str, amount: float, unit: Unit | None = None) -> float:
         if amount <= 0:
@@ -280,7 +278,10 @@ class WargameModel(mesa.Model):
         return {"in": self.books_in[side], "units": in_units, "presence": float(self.presence[SIDE_INDEX[side]].sum()),
                 "lost": sum(self.losses[side].values())}
 
-    def emit(self, phase: str, kind: str, side: str | None, hid: int | None, template: str, **data) -> Event:
+    def emit(self, phase: str, kind: str, side: str | None, hid: int | None, template: str, **data) -> Event | None:
+        """Record an event of this turn (unless the model records none: then None)."""
+        if not self.record_events:
+            return None
         ev = Event(self.turn, phase, kind, side, None if hid is None else int(hid), template, data)
         self.events.append(ev)
         return ev
@@ -402,6 +403,20 @@ def _hex_names(hexmap: HexMap) -> dict[int, str]:
         if place.hex >= 0 and size >= names.get(place.hex, (-1, ""))[0]:
             names[place.hex] = (size, place.name)
     return {h: name for h, (_, name) in names.items()}
+
+
+_LABELS: weakref.WeakKeyDictionary[HexMap, list[str]] = weakref.WeakKeyDictionary()
+
+
+def _hex_labels(hexmap: HexMap) -> list[str]:
+    """Every hex's label by hex id (see `WargameModel.hex_label`), kept per map: a batch worker plays hundreds
+    of games on one map."""
+    labels = _LABELS.get(hexmap)
+    if labels is None:
+        names = _hex_names(hexmap)
+        labels = _LABELS[hexmap] = [f"{names.get(hid) or 'hex'} ({col},{row})"
+                                    for hid, (col, row) in enumerate(map(hexmap.coords, range(hexmap.n)))]
+    return labels
 
 
 def _map_spec(scenario: Scenario) -> MapSpec:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 _PLAIN = (str, int, float, bool, type(None))  # values asdict would hand back unchanged
+_PLAIN_TYPES = frozenset(_PLAIN)  # the same, tested by exact type first: nearly every value of an order is one
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
@@ -19,6 +20,13 @@ def _field_names(cls: type) -> tuple[str, ...]:
     if names is None:
         names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
     return names
+
+
+def _as_data(value: Any) -> Any:
+    """A field value as `Order.to_dict` gives it: tuples and lists as lists, anything not plain copied."""
+    if isinstance(value, tuple | list):
+        return [v if isinstance(v, _PLAIN) else copy.deepcopy(v) for v in value]
+    return value if isinstance(value, _PLAIN) else copy.deepcopy(value)
 
 
 class IllegalOrder(ValueError):
@@ -48,11 +56,7 @@ class Order:
         data: dict[str, Any] = {"kind": self.kind}
         for name in _field_names(type(self)):
             value = getattr(self, name)
-            if isinstance(value, tuple | list):
-                value = [v if isinstance(v, _PLAIN) else copy.deepcopy(v) for v in value]
-            elif not isinstance(value, _PLAIN):
-                value = copy.deepcopy(value)
-            data[name] = value
+            data[name] = value if type(value) in _PLAIN_TYPES else _as_data(value)
         return data
 
     def describe(self) -> str:

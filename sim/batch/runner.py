@@ -84,13 +84,15 @@ class _ControlRecorder:
         return []
 
 
-def play(task: RunTask):
-    """Play one run to the end; return the model and its record (what the tables are built from)."""
+def play(task: RunTask, *, record_events: bool = False):
+    """Play one run to the end; return the model and its record (what the tables are built from).
+
+    A batch keeps no events, so by default the model records none (the game is the same either way)."""
     from sim.ai import commanders_for
     from sim.model import WargameModel
 
     model = WargameModel(task.scenario_path, seed=seed_for(task.root_seed, task.seed_index),
-                         params=task.parameters)
+                         params=task.parameters, record_events=record_events)
     recorder = _ControlRecorder(model.map.n)
     model.run(commanders=[recorder, *commanders_for(model)])
     recorder(model)
@@ -110,16 +112,28 @@ def game_save(model, task: RunTask) -> dict[str, Any]:
 
 
 def run_task(task: RunTask) -> dict[str, Any]:
-    """The worker's job: play one run and return its record and its save."""
+    """The worker's job: play one run and return its number and the text of its record and save files.
+
+    The worker writes the JSON: a string travels back to the parent far cheaper than the nested data (about 7 ms a
+    run less pickling), and the parent, which shares the cores with the workers, has only to write it out.
+    """
     model, record = play(task)
-    return {"record": record, "game": game_save(model, task)}
+    return {"run": task.run, "record": _json_text(record), "game": _json_text(game_save(model, task))}
 
 
 # ---------------------------------------------------------------------------------------------- files
+def _json_text(data: Any, indent: int | None = None) -> str:
+    return json.dumps(data, indent=indent, separators=None if indent else (",", ":"))
+
+
 def _write_json(path: Path, data: Any, indent: int | None = None) -> None:
+    _write_text(path, _json_text(data, indent))
+
+
+def _write_text(path: Path, text: str) -> None:
     """Write to a temporary file and rename it, so a file on disk is always complete."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=indent, separators=None if indent else (",", ":")))
+    tmp.write_text(text)
     os.replace(tmp, path)
 
 
@@ -315,9 +329,9 @@ def _tasks(plan: BatchPlan, fingerprint: str, runs: list[int]) -> Iterator[RunTa
 
 
 def _save(out: Path, result: dict[str, Any]) -> None:
-    run = result["record"]["run"]
-    _write_json(game_file(out, run), result["game"])
-    _write_json(run_file(out, run), result["record"])  # last: its presence marks the run as finished
+    run = result["run"]
+    _write_text(game_file(out, run), result["game"])
+    _write_text(run_file(out, run), result["record"])  # last: its presence marks the run as finished
 
 
 def run_batch(plan: BatchPlan, out: Path, *, workers: int | None = None, scheduler: str | None = None,
@@ -407,11 +421,11 @@ def _play_runs(plan: BatchPlan, out: Path, fingerprint: str, todo: list[int], fi
                             raise RuntimeError(f"run {task.run} (seed index {task.seed_index}, parameters "
                                                f"{task.parameters}) failed: {exc!r}") from exc
                         _save(out, result)
-                        on_saved(result["record"]["run"])
+                        on_saved(result["run"])
                         finished += 1
                         bar.update(1)
                         if on_run is not None:
-                            on_run(result["record"]["run"], finished)
+                            on_run(result["run"], finished)
         except KeyboardInterrupt:
             bar.close()
             pool.close(abort=True)
@@ -479,7 +493,7 @@ def run_single(task: RunTask, out: Path, *, fmt: str = "csv", snapshot_every: in
     if kind == "batch":
         raise BatchError(f"{out} holds a batch; choose another --out folder for a single run")
     started = _now()
-    model, record = play(task)
+    model, record = play(task, record_events=True)  # its events are written out below
     seeding = {"root_seed": task.root_seed, "seed_index": task.seed_index,
                "rule": "SeedSequence(root_seed)" if task.seed_index is None else
                "SeedSequence(root_seed, spawn_key=(seed_index,)), as run of the batch it comes from"}
