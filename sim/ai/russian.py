@@ -20,7 +20,7 @@ from sim.ai.common import (
 )
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, Infiltrate, Move, Order, Reserve, Strike
-from sim.rules.assault import odds, odds_ratios
+from sim.rules.assault import best_odds, gain_chance
 from sim.rules.legality import assault_targets
 from sim.rules.movement import prefetch_reach, reachable
 
@@ -120,22 +120,16 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             continue
         active.append(u)
     # formed assaults for the units with the best odds, as many as the effort split allows
-    assault_options = []
-    for u in active:
-        targets = assault_targets(m, u)
-        if targets:
-            ratios = odds_ratios(m, u, targets, v.cache)
-            best = ratios.index(max(ratios))  # the first of the best
-            assault_options.append((ratios[best], u, targets[best]))
+    candidates = [(u, targets) for u in active if (targets := assault_targets(m, u))]
+    best = best_odds(m, [u for u, _ in candidates], [targets for _, targets in candidates], v.cache)
+    assault_options = [(ratio, u, target) for (u, _), (ratio, target) in zip(candidates, best, strict=True)]
     assault_options.sort(key=lambda t: (-t[0], t[1].uid))
     n_assault = round((1.0 - infil_share) * len(active))
     assaulting = set()
     for ratio, u, target in assault_options[:n_assault]:
         if ratio >= p.min_odds / skill:
-            order = Assault(u.uid, target)
-            o = odds(m, order, v.cache)
-            out.append((order, f"{u.name} assaults {m.hex_label(order.target)} at odds {ratio:.1f} "
-                        f"(chance {o['p_gain']:.0%}; {blind:.0%} of days drone-blind)"))
+            out.append((Assault(u.uid, target), f"{u.name} assaults {m.hex_label(target)} at odds {ratio:.1f} "
+                        f"(chance {gain_chance(m, ratio):.0%}; {blind:.0%} of days drone-blind)"))
             assaulting.add(u.uid)
     # a hex already holding enough people to outnumber its garrison is worth less than a fresh one: spread out
     enough = m.p.infiltration.flip_ratio * v.enemy_garrison + p.mass_per_hex
