@@ -28,6 +28,14 @@ def unit_power(m: WargameModel, u: Unit) -> float:
     return u.personnel * u.quality * sup * u.status.cohesion / 100.0
 
 
+def _unit_powers(m: WargameModel, units: list[Unit]) -> np.ndarray:
+    """`unit_power` of each of ``units``, bit for bit (the same factors multiplied in the same order)."""
+    sup = dict(zip(SUPPLY_STATES, m.p.supply.combat_factor, strict=True))
+    factors = np.array([(u.personnel, u.quality, sup[u.status.supply], u.status.cohesion) for u in units],
+                       dtype=float).reshape(-1, 4)
+    return factors[:, 0] * factors[:, 1] * factors[:, 2] * factors[:, 3] / 100.0
+
+
 def defenders(m: WargameModel, side: str, target: int, cache: dict | None = None) -> list[tuple[Unit, float]]:
     """Defending units and the share of each that fights for ``target`` (all of those in it, part of neighbours)."""
     spread = m.p.control.extra.garrison_spread / 6.0
@@ -94,18 +102,17 @@ def best_odds(m: WargameModel, attackers: list[Unit], targets: list[list[int]],
     w_att = _weather_bonus(m, w)
     dside = other(attackers[0].side)
     cp_def = _memo(cache, ("defence_powers", dside), lambda: _defence_powers(m, dside, w))
-    counts = [len(ts) for ts in targets]
-    defence = cp_def[np.fromiter(chain.from_iterable(targets), dtype=np.int64, count=sum(counts))]
-    attack = np.repeat([unit_power(m, u) * w_att for u in attackers], counts)
+    counts = np.array([len(ts) for ts in targets])
+    hexes = np.fromiter(chain.from_iterable(targets), dtype=np.int64, count=counts.sum())
+    defence = cp_def[hexes]
+    attack = np.repeat(_unit_powers(m, attackers) * w_att, counts)
     # _ratio for every pair: the attack over a positive defence, at most 99
-    ratios = np.minimum(np.divide(attack, defence, out=np.full(defence.size, 99.0), where=defence > 0), 99.0).tolist()
-    best, start = [], 0
-    for ts, n in zip(targets, counts, strict=True):
-        r = ratios[start:start + n]
-        start += n
-        k = r.index(max(r))  # the first of the best
-        best.append((r[k], ts[k]))
-    return best
+    ratios = np.minimum(np.divide(attack, defence, out=np.full(defence.size, 99.0), where=defence > 0), 99.0)
+    starts = np.cumsum(counts) - counts
+    best = ratios == np.repeat(np.maximum.reduceat(ratios, starts), counts)
+    at_best = np.flatnonzero(best)
+    first = at_best[np.searchsorted(at_best, starts)]  # each attacker's first target with its best ratio
+    return list(zip(ratios[first].tolist(), hexes[first].tolist(), strict=True))
 
 
 def _balance(m: WargameModel, order: Assault, cache: dict | None) -> tuple:
@@ -169,7 +176,7 @@ def _defence_powers(m: WargameModel, dside: str, w: dict) -> np.ndarray:
     p = m.p
     d = 0 if dside == "ru" else 1
     units = sorted(m.side_units(dside, "manoeuvre"), key=lambda u: u.uid)  # the order `defenders` adds them in
-    power = np.array([unit_power(m, u) for u in units], dtype=float)
+    power = _unit_powers(m, units)
     hexes = np.array([u.hex for u in units], dtype=np.int64)
     spread = p.control.extra.garrison_spread / 6.0
     base_def = _pooled_power(m.map.nbr, hexes, power, power * spread, m.own_share(dside) >= 0.5)
