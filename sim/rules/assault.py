@@ -29,11 +29,11 @@ def unit_power(m: WargameModel, u: Unit) -> float:
 
 
 def _unit_powers(m: WargameModel, units: list[Unit]) -> np.ndarray:
-    """`unit_power` of each of ``units``, bit for bit (the same factors multiplied in the same order)."""
+    """`unit_power` of each of ``units``, bit for bit (the same factors multiplied in the same order), without a
+    call per unit."""
     sup = dict(zip(SUPPLY_STATES, m.p.supply.combat_factor, strict=True))
-    factors = np.array([(u.personnel, u.quality, sup[u.status.supply], u.status.cohesion) for u in units],
-                       dtype=float).reshape(-1, 4)
-    return factors[:, 0] * factors[:, 1] * factors[:, 2] * factors[:, 3] / 100.0
+    return np.array([u.status.personnel * u.quality * sup[u.status.supply] * u.status.cohesion / 100.0 for u in units],
+                    dtype=float)
 
 
 def defenders(m: WargameModel, side: str, target: int, cache: dict | None = None) -> list[tuple[Unit, float]]:
