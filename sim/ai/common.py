@@ -129,7 +129,10 @@ def main_effort_km(m, side: str, depth: int = 1, supporting_scale: float = 1.0) 
             steps.append(m.map.distances_from(current(axis, 1)[0]) * supporting_scale)
     if not steps:
         return np.full(m.map.n, np.inf)
-    return np.min(steps, axis=0) * m.map.spec.hex_km
+    nearest = steps[0]
+    for more in steps[1:]:  # pairwise rather than np.min over a stacked copy: a minimum is exact in any order
+        nearest = np.minimum(nearest, more)
+    return nearest * m.map.spec.hex_km
 
 
 def current_offensive(m, side: str):

@@ -20,26 +20,38 @@ from sim.ai.common import (
 )
 from sim.geo.terrain import Terrain
 from sim.orders import Assault, Commit, Infiltrate, Move, Order, Reserve, Strike
-from sim.rules.assault import odds, odds_ratios
+from sim.rules.assault import best_odds, gain_chance
 from sim.rules.legality import assault_targets
 from sim.rules.movement import prefetch_reach, reachable
 
 
+def _cities(m) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The map's city hexes, their neighbours (-1 off the map) and a mask of the hexes that are not cities; worked
+    out once per map, as terrain never changes in a game (read-only)."""
+    cache = m.__dict__.get("_ai_cities")
+    if cache is None or cache[0] is not m.map:
+        dense = m.map.terrain == int(Terrain.CITY)
+        cities = np.flatnonzero(dense)
+        cache = m._ai_cities = (m.map, cities, m.map.nbr[cities], ~dense)
+        for a in cache[1:]:
+            a.flags.writeable = False
+    return cache[1:]
+
+
 def _target_scores(m, v: View, p, effort_km: np.ndarray) -> np.ndarray:
     """How attractive each hex is to infiltrate: thin garrison, partly taken, beside roads, hidden from drones,
-    towards the main effort's current objective; a city only once it is mostly surrounded."""
-    dense = m.map.terrain == int(Terrain.CITY)
-    weakness = 1.0 / (1.0 + v.enemy_garrison / 50.0)
-    progress = 1.0 + 2.0 * v.own
-    envelop = 1.0 + p.envelop_weight * (road_side(m) & ~dense)
-    blind = 1.0 - 0.5 * m.isr[v.e]
-    toward = np.exp(-p.objective_pull * effort_km / max(p.main_effort_km, 1e-9)) if np.isfinite(effort_km).any() \
-        else 1.0
-    cities = np.flatnonzero(dense)  # how ringed a hex is matters only in a city
-    ringed = (np.append(v.own, 0.0)[m.map.nbr[cities]] >= m.p.control.contested_high).mean(axis=1)
-    closed = np.zeros(m.map.n, dtype=bool)
-    closed[cities] = ringed < p.city_ring
-    return weakness * progress * envelop * blind * toward * ~closed
+    towards the main effort's current objective; a city only once it is mostly surrounded. The factors are
+    multiplied in place, in this order."""
+    cities, around, open_ground = _cities(m)
+    scores = 1.0 / (1.0 + v.enemy_garrison / 50.0)  # weakness
+    scores *= 1.0 + 2.0 * v.own  # progress
+    scores *= 1.0 + p.envelop_weight * (road_side(m) & open_ground)  # envelop
+    scores *= 1.0 - 0.5 * m.isr[v.e]  # blind
+    if np.isfinite(effort_km).any():
+        scores *= np.exp(-p.objective_pull * effort_km / max(p.main_effort_km, 1e-9))  # toward
+    ringed = (np.where(around >= 0, v.own[around], 0.0) >= m.p.control.contested_high).mean(axis=1)
+    scores[cities[ringed < p.city_ring]] = 0.0  # closed: not yet surrounded
+    return scores
 
 
 def _towards_main_effort(m, v: View, unit, effort_km: np.ndarray) -> int | None:
@@ -120,22 +132,16 @@ def russian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             continue
         active.append(u)
     # formed assaults for the units with the best odds, as many as the effort split allows
-    assault_options = []
-    for u in active:
-        targets = assault_targets(m, u)
-        if targets:
-            ratios = odds_ratios(m, u, targets, v.cache)
-            best = ratios.index(max(ratios))  # the first of the best
-            assault_options.append((ratios[best], u, targets[best]))
+    candidates = [(u, targets) for u in active if (targets := assault_targets(m, u))]
+    best = best_odds(m, [u for u, _ in candidates], [targets for _, targets in candidates], v.cache)
+    assault_options = [(ratio, u, target) for (u, _), (ratio, target) in zip(candidates, best, strict=True)]
     assault_options.sort(key=lambda t: (-t[0], t[1].uid))
     n_assault = round((1.0 - infil_share) * len(active))
     assaulting = set()
     for ratio, u, target in assault_options[:n_assault]:
         if ratio >= p.min_odds / skill:
-            order = Assault(u.uid, target)
-            o = odds(m, order, v.cache)
-            out.append((order, f"{u.name} assaults {m.hex_label(order.target)} at odds {ratio:.1f} "
-                        f"(chance {o['p_gain']:.0%}; {blind:.0%} of days drone-blind)"))
+            out.append((Assault(u.uid, target), f"{u.name} assaults {m.hex_label(target)} at odds {ratio:.1f} "
+                        f"(chance {gain_chance(m, ratio):.0%}; {blind:.0%} of days drone-blind)"))
             assaulting.add(u.uid)
     # a hex already holding enough people to outnumber its garrison is worth less than a fresh one: spread out
     enough = m.p.infiltration.flip_ratio * v.enemy_garrison + p.mass_per_hex

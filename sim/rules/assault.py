@@ -9,6 +9,7 @@ P(gain) = 1 / (1 + (R50 / R)^k) with R = CP_att / CP_def; losses N lambda0 days 
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +26,14 @@ if TYPE_CHECKING:
 def unit_power(m: WargameModel, u: Unit) -> float:
     sup = m.p.supply.combat_factor[SUPPLY_STATES.index(u.status.supply)]
     return u.personnel * u.quality * sup * u.status.cohesion / 100.0
+
+
+def _unit_powers(m: WargameModel, units: list[Unit]) -> np.ndarray:
+    """`unit_power` of each of ``units``, bit for bit (the same factors multiplied in the same order), without a
+    call per unit."""
+    sup = dict(zip(SUPPLY_STATES, m.p.supply.combat_factor, strict=True))
+    return np.array([u.status.personnel * u.quality * sup[u.status.supply] * u.status.cohesion / 100.0 for u in units],
+                    dtype=float)
 
 
 def defenders(m: WargameModel, side: str, target: int, cache: dict | None = None) -> list[tuple[Unit, float]]:
@@ -64,7 +73,7 @@ def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
     p = m.p
     attackers, w_att, cp_att, dfn, ratio = _balance(m, order, cache)
     cp_def = dfn["cp_def"]
-    p_gain = 1.0 / (1.0 + (p.assault.r50 / ratio) ** p.assault.k)
+    p_gain = gain_chance(m, ratio)
     n_att = sum(u.personnel for u in attackers)
     n_def = dfn["n_def"]
     lam = p.assault.lambda0 * m.turn_days
@@ -76,17 +85,34 @@ def odds(m: WargameModel, order: Assault, cache: dict | None = None) -> dict:
             "defenders": list(dfn["defenders"])}
 
 
-def odds_ratios(m: WargameModel, attacker: Unit, targets: list[int], cache: dict | None = None) -> list[float]:
-    """``odds(m, Assault(attacker.uid, t), cache)["ratio"]`` for each of ``targets``, the attack's power worked out
-    once: a commander weighing many assaults compares these, and asks `odds` only about the few it orders. With a
-    ``cache``, the defender's power in every hex is worked out once (`_defence_powers`) and read from there."""
+def gain_chance(m: WargameModel, ratio: float) -> float:
+    """The chance that an assault at power ratio ``ratio`` gains ground (`odds`'s ``p_gain``)."""
+    return 1.0 / (1.0 + (m.p.assault.r50 / ratio) ** m.p.assault.k)
+
+
+def best_odds(m: WargameModel, attackers: list[Unit], targets: list[list[int]],
+              cache: dict | None = None) -> list[tuple[float, int]]:
+    """For each of ``attackers`` (all of one side) alone, the best of its ``targets`` (a non-empty list each): the
+    highest ``odds(m, Assault(attacker.uid, t), cache)["ratio"]`` and the first target with it. A commander weighing
+    every unit at the front compares these, and asks `odds` only about the few it orders: the defence of every hex
+    is worked out once (`_defence_powers`, kept in ``cache``) and all the ratios in one array operation."""
+    if not attackers:
+        return []
     w = _weather(m)
-    w_att, cp_att = _attack_power(m, [attacker], w)
-    dside = other(attacker.side)
-    if cache is None:
-        return [_ratio(cp_att, _target_defence(m, dside, t, w, None)["cp_def"]) for t in targets]
+    w_att = _weather_bonus(m, w)
+    dside = other(attackers[0].side)
     cp_def = _memo(cache, ("defence_powers", dside), lambda: _defence_powers(m, dside, w))
-    return [_ratio(cp_att, c) for c in cp_def[targets].tolist()]
+    counts = np.array([len(ts) for ts in targets])
+    hexes = np.fromiter(chain.from_iterable(targets), dtype=np.int64, count=counts.sum())
+    defence = cp_def[hexes]
+    attack = np.repeat(_unit_powers(m, attackers) * w_att, counts)
+    # _ratio for every pair: the attack over a positive defence, at most 99
+    ratios = np.minimum(np.divide(attack, defence, out=np.full(defence.size, 99.0), where=defence > 0), 99.0)
+    starts = np.cumsum(counts) - counts
+    best = ratios == np.repeat(np.maximum.reduceat(ratios, starts), counts)
+    at_best = np.flatnonzero(best)
+    first = at_best[np.searchsorted(at_best, starts)]  # each attacker's first target with its best ratio
+    return list(zip(ratios[first].tolist(), hexes[first].tolist(), strict=True))
 
 
 def _balance(m: WargameModel, order: Assault, cache: dict | None) -> tuple:
@@ -103,9 +129,14 @@ def _weather(m: WargameModel) -> dict:
     return m.weather or {"visibility": 1.0, "blind_share": 0.0}
 
 
+def _weather_bonus(m: WargameModel, w: dict) -> float:
+    """How much the weather strengthens attackers: drone-blind days favour them."""
+    return 1.0 + m.p.assault.blind_bonus * w.get("blind_share", 0.0)
+
+
 def _attack_power(m: WargameModel, attackers: list[Unit], w: dict) -> tuple[float, float]:
     """The weather's bonus to the attackers and their power with it."""
-    w_att = 1.0 + m.p.assault.blind_bonus * w.get("blind_share", 0.0)
+    w_att = _weather_bonus(m, w)
     return w_att, sum(unit_power(m, u) for u in attackers) * w_att
 
 
@@ -145,7 +176,7 @@ def _defence_powers(m: WargameModel, dside: str, w: dict) -> np.ndarray:
     p = m.p
     d = 0 if dside == "ru" else 1
     units = sorted(m.side_units(dside, "manoeuvre"), key=lambda u: u.uid)  # the order `defenders` adds them in
-    power = np.array([unit_power(m, u) for u in units], dtype=float)
+    power = _unit_powers(m, units)
     hexes = np.array([u.hex for u in units], dtype=np.int64)
     spread = p.control.extra.garrison_spread / 6.0
     base_def = _pooled_power(m.map.nbr, hexes, power, power * spread, m.own_share(dside) >= 0.5)
