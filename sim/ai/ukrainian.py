@@ -16,6 +16,7 @@ from sim.orders import Assault, Commit, DigIn, Infiltrate, Move, Order, Rotate, 
 from sim.rules.assault import odds
 from sim.rules.infiltration import hunt_radius
 from sim.rules.movement import (
+    allowance_km,
     breakout_target,
     distance_to_enemy,
     first_by,
@@ -43,6 +44,15 @@ def _strongpoints(m, v: View, p) -> np.ndarray:
     but ruins still shelter a garrison."""
     built_up = (m.map.terrain == int(Terrain.TOWN)) | (m.map.terrain == int(Terrain.CITY))
     return built_up & (v.dist * m.map.spec.hex_km <= p.strongpoint_km)
+
+
+def _beyond_any_reach(m, unit, hid: int) -> bool:
+    """Whether ``hid`` is surely out of the unit's reach this turn (`reachable`, not committed): farther in hex steps
+    than its allowance pays for at the cheapest step there is (the best road's factor or the easiest terrain,
+    which mud and rivers only make dearer). Reserves too far off to relieve a unit are so told without a search."""
+    p = m.p
+    cheapest_step = m.map.spec.hex_km * min(min(p.movement.road_factor), min(p.terrain.move_cost))
+    return m.map.distance(unit.hex, hid) * cheapest_step > allowance_km(m, unit) + 1e-6
 
 
 def _back_to_the_line(m, v: View, p, reserves: list, used: set[str], held: set[int]) -> list[tuple[Order, str]]:
@@ -235,7 +245,7 @@ def ukrainian_orders(m, skill: float = 1.0) -> list[tuple[Order, str]]:
             continue
         if u.status.cohesion < p.rotate_below:
             relief = next((r for r in reserves if r.uid not in used and r.status.cohesion >= p.ready_cohesion
-                           and u.hex in reachable(m, r)), None)
+                           and not _beyond_any_reach(m, r, u.hex) and u.hex in reachable(m, r)), None)
             if relief is not None:
                 give(Rotate(u.uid, relief.uid), f"{u.name} rotates out at cohesion {u.status.cohesion:.0f}; "
                      f"{relief.name} relieves it")
