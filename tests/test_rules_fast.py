@@ -17,7 +17,8 @@ from sim.ai import play_side
 from sim.ai.common import best_reachable
 from sim.geo.hexmap import NAMED_MAPS, load_map
 from sim.model import WargameModel
-from sim.rules import assault, movement, weather
+from sim.orders import Assault
+from sim.rules import assault, legality, movement, weather
 from sim.rules.graph import hex_steps_to, links, neighbour_total
 from sim.rules.supply import _pocket_labels
 from sim.scenario import WEATHER_STATES
@@ -257,6 +258,27 @@ def test_defence_of_every_hex_at_once_equals_each_hexs_defence(scenario, turns):
         each = [assault._defence(m, side, t, w, None)["cp_def"] for t in range(m.map.n)]
         assert at_once.tolist() == each
         assert np.count_nonzero(at_once) > 50  # defended ground, not an empty map
+
+
+@pytest.mark.parametrize("scenario, turns", [("pokrovsk-axis-2024", 5), ("fortress-belt-2026", 2)])
+def test_best_odds_is_the_best_of_each_units_full_odds(scenario, turns):
+    """The AI ranks assaults by `best_odds` (all units in one array pass); for every unit with targets it must
+    give the ratio and the first target `odds` ranks best one by one, and `gain_chance` its p_gain."""
+    m = WargameModel(scenario, seed=6)
+    for _ in range(turns):
+        play_side(m, "ru")
+        play_side(m, "ua")
+        m.end_turn()
+    for side in ("ru", "ua"):
+        units = [u for u in m.side_units(side, "manoeuvre") if legality.assault_targets(m, u)]
+        targets = [legality.assault_targets(m, u) for u in units]
+        assert len(units) > 3  # a real front, not a trivial case
+        fast = assault.best_odds(m, units, targets, {})
+        for u, ts, (ratio, target) in zip(units, targets, fast, strict=True):
+            full = [assault.odds(m, Assault(u.uid, t)) for t in ts]
+            best = max(o["ratio"] for o in full)
+            assert (ratio, target) == (best, ts[[o["ratio"] for o in full].index(best)])
+            assert assault.gain_chance(m, ratio) == full[ts.index(target)]["p_gain"]
 
 
 @settings(max_examples=60, deadline=None)

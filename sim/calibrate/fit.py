@@ -153,7 +153,8 @@ def observe_run(task: ObsTask) -> dict[str, Any]:
     from sim.batch.design import seed_for
     from sim.model import WargameModel
 
-    m = WargameModel(task.scenario_path, seed=seed_for(task.root_seed, task.seed_index), params=task.parameters)
+    m = WargameModel(task.scenario_path, seed=seed_for(task.root_seed, task.seed_index), params=task.parameters,
+                     record_events=False)  # nothing here reads them
     if task.play_on:
         victory = m.scenario.victory.model_copy(update={"sudden_death": []})
         m.scenario = m.scenario.model_copy(update={"victory": victory})
